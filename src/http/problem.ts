@@ -1,0 +1,130 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, type FieldProblem, KeygateError } from '../services/errors.ts';
+import { StoreUnavailableError } from '../store/types.ts';
+
+/** The HTTP status of each error code. */
+export function statusOf(code: ErrorCode): number {
+  switch (code) {
+    case 'BAD_REQUEST':
+      return 400;
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'FORBIDDEN':
+      return 403;
+    case 'NOT_FOUND':
+      return 404;
+    case 'CONFLICT':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return 415;
+    case 'SERVICE_UNAVAILABLE':
+      return 503;
+    case 'INTERNAL_ERROR':
+      return 500;
+  }
+}
+
+const TITLES: Record<ErrorCode, string> = {
+  BAD_REQUEST: 'Bad request',
+  UNAUTHORIZED: 'Unauthorized',
+  FORBIDDEN: 'Forbidden',
+  NOT_FOUND: 'Not found',
+  CONFLICT: 'Conflict',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  SERVICE_UNAVAILABLE: 'Service unavailable',
+  INTERNAL_ERROR: 'Internal error',
+};
+
+/** Answers an error as an RFC 9457 problem+json body. */
+export function sendProblem(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ErrorCode,
+  detail: string,
+  errors?: FieldProblem[],
+): FastifyReply {
+  const status = statusOf(code);
+  return reply
+    .code(status)
+    .type('application/problem+json')
+    .send({
+      type: `https://keygate.dev/errors/${code.toLowerCase().replaceAll('_', '-')}`,
+      title: TITLES[code],
+      status,
+      detail,
+      code,
+      requestId: request.id,
+      ...(errors ? { errors } : {}),
+    });
+}
+
+/** Turns anything thrown by a route into a problem answer; only the unexpected is a 500. */
+export function handleError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error instanceof KeygateError) {
+    return sendProblem(request, reply, error.code, error.message, error.errors);
+  }
+  if (error.validation) {
+    const errors = error.validation.map((issue) => describeIssue(error.validationContext, issue));
+    const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+    return sendProblem(request, reply, 'BAD_REQUEST', detail, errors);
+  }
+  if (error instanceof StoreUnavailableError) {
+    request.log.error({ err: error }, 'store unavailable');
+    return sendProblem(request, reply, 'SERVICE_UNAVAILABLE', 'the store is not reachable');
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500)
+    return sendProblem(request, reply, clientCode(status), clientDetail(error));
+
+  request.log.error({ err: error }, 'request failed');
+  return sendProblem(request, reply, 'INTERNAL_ERROR', 'an unexpected error occurred');
+}
+
+function clientCode(status: number): ErrorCode {
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  return 'BAD_REQUEST';
+}
+
+function clientDetail(error: FastifyError): string {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'the body is larger than 64 KiB';
+  if (error instanceof SyntaxError) return `the body is not valid JSON: ${error.message}`;
+  return error.message;
+}
+
+interface ValidationIssue {
+  instancePath: string;
+  message?: string | undefined;
+  keyword: string;
+  params: Record<string, unknown>;
+}
+
+/** Names the field of a schema violation: `name`, `ratelimits[0].limit`, `query.limit`. */
+function describeIssue(context: string | undefined, issue: ValidationIssue): FieldProblem {
+  const segments = issue.instancePath.split('/').filter(Boolean);
+  const extra = issue.params.additionalProperty ?? issue.params.missingProperty;
+  if (typeof extra === 'string') segments.push(extra);
+
+  const field = segments
+    .map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i === 0 ? s : `.${s}`))
+    .join('');
+  const scope =
+    context === 'body' || context === undefined
+      ? ''
+      : `${context === 'querystring' ? 'query' : context}.`;
+  const path = `${scope}${field}` || (context === 'body' ? 'body' : (context ?? 'body'));
+  return { path, message: issueMessage(issue) };
+}
+
+function issueMessage(issue: ValidationIssue): string {
+  if (issue.keyword === 'additionalProperties') return 'is not a known field';
+  if (issue.keyword === 'required') return 'is required';
+  return issue.message ?? 'is invalid';
+}

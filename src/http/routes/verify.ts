@@ -1,0 +1,86 @@
+import { Type } from 'typebox';
+import type { Keygate } from '../../services/keygate.ts';
+import { VERIFY_CODES, type VerifyCode, type VerifyOutcome } from '../../services/verify.ts';
+import type { Router } from '../router.ts';
+import { Id, Meta, Nullable, RateLimits } from '../schemas.ts';
+import { iso } from '../views.ts';
+
+const VerifyBody = Type.Object(
+  {
+    key: Type.String({ minLength: 1, maxLength: 512 }),
+    apiId: Type.Optional(Id),
+    permissions: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description: 'e.g. `read AND (write OR admin)`',
+      }),
+    ),
+    cost: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 1 })),
+    ratelimits: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 200 }),
+            cost: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
+    tags: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20 })),
+  },
+  { additionalProperties: false },
+);
+
+const VerifyResult = Type.Object({
+  valid: Type.Boolean(),
+  code: Type.Unsafe<VerifyCode>({ type: 'string', enum: [...VERIFY_CODES] }),
+  keyId: Type.Optional(Type.String()),
+  apiId: Type.Optional(Type.String()),
+  name: Type.Optional(Nullable(Type.String())),
+  externalId: Type.Optional(Nullable(Type.String())),
+  meta: Type.Optional(Nullable(Meta)),
+  permissions: Type.Optional(Type.Array(Type.String())),
+  enabled: Type.Optional(Type.Boolean()),
+  expiresAt: Type.Optional(Nullable(Type.String())),
+  credits: Type.Optional(Type.Object({ remaining: Nullable(Type.Integer()) })),
+  ratelimits: Type.Optional(RateLimits),
+});
+
+/** The answer to a verification: the code, and the key's details when it was found. */
+function verifyResult(outcome: VerifyOutcome) {
+  const { key } = outcome;
+  if (!key) return { valid: outcome.valid, code: outcome.code };
+
+  return {
+    valid: outcome.valid,
+    code: outcome.code,
+    keyId: key.id,
+    apiId: key.apiId,
+    name: key.name,
+    externalId: key.externalId,
+    meta: key.meta,
+    permissions: key.permissions,
+    enabled: key.enabled,
+    expiresAt: iso(key.expiresAt),
+    credits: { remaining: key.credits?.remaining ?? null },
+    ratelimits: [],
+  };
+}
+
+export function registerVerifyRoutes(app: Router, keygate: Keygate): void {
+  app.post(
+    '/keys/verify',
+    {
+      schema: {
+        tags: ['keys'],
+        summary: 'Verify a key: 200 with `valid` and `code` for every well-formed request',
+        body: VerifyBody,
+        response: { 200: VerifyResult },
+      },
+    },
+    async (request) => verifyResult(await keygate.verifier.verify(request.actor, request.body)),
+  );
+}

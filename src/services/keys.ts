@@ -1,0 +1,240 @@
+import { type Pepper, hashKey } from '../core/hashing.ts';
+import { newId } from '../core/ids.ts';
+import { generateKey, isValidPrefix, keyStart } from '../core/key-format.ts';
+import type { Clock } from '../core/time.ts';
+import type { KeyFilter, KeyPatch, KeyRecord, Store } from '../store/types.ts';
+import { type Actor, requirePermission } from './actor.ts';
+import type { ApiService } from './apis.ts';
+import { invalidPrefix } from './apis.ts';
+import type { AuditLog } from './audit.ts';
+import { KeygateError, invalidField, notFound } from './errors.ts';
+import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
+import type { InvalidationChannel } from './record-cache.ts';
+
+/** The largest `meta` accepted, measured as JSON text. */
+export const MAX_META_BYTES = 16 * 1024;
+/** The longest grace period a roll may give the old key: 30 days. */
+export const MAX_GRACE_PERIOD_MS = 30 * 24 * 60 * 60 * 1000;
+
+/** The settings of a key that create and update accept; `null` clears a field. */
+export type KeySettings = Omit<KeyPatch, 'updatedAt' | 'lastUsedAt' | 'revokedAt'>;
+
+export interface NewKey extends KeySettings {
+  /** Overrides the API's prefix for this key. */
+  prefix?: string | undefined;
+}
+
+/** A key as just created or rolled: the record and, this once, its secret. */
+export interface CreatedKey {
+  record: KeyRecord;
+  key: string;
+}
+
+/** Creates, reads, changes, revokes and rolls the keys of an API. */
+export class KeyService {
+  constructor(
+    private readonly store: Store,
+    private readonly apis: ApiService,
+    private readonly audit: AuditLog,
+    private readonly pepper: Pepper,
+    private readonly clock: Clock,
+    private readonly invalidations: InvalidationChannel,
+  ) {}
+
+  async create(actor: Actor, apiId: string, input: NewKey): Promise<CreatedKey> {
+    const api = await this.apis.get(actor, apiId, 'create_key');
+    const prefix = input.prefix ?? api.prefix;
+    if (!isValidPrefix(prefix)) throw invalidPrefix();
+    this.checkSettings(input);
+
+    const secret = generateKey(prefix);
+    const record = this.newRecord(secret, { workspaceId: actor.workspaceId, apiId }, input);
+    await this.store.transaction(async (tx) => {
+      await tx.insertKey(record);
+      await this.audit.record(
+        tx,
+        actor,
+        'key.create',
+        { type: 'key', id: record.id },
+        {
+          apiId,
+          ...describeSettings(record),
+        },
+      );
+    });
+    return { record, key: secret };
+  }
+
+  async list(
+    actor: Actor,
+    apiId: string,
+    filter: KeyFilter,
+    options: ListOptions,
+  ): Promise<CursorPage<KeyRecord>> {
+    await this.apis.get(actor, apiId, 'read_key');
+
+    const page = await this.store.listKeys(
+      actor.workspaceId,
+      apiId,
+      filter,
+      toPageRequest(options),
+    );
+    return toCursorPage(page, (key) => key);
+  }
+
+  /** Reads one key: 404 when absent, then 403 without `api.<apiId>.<permission>`. */
+  async get(actor: Actor, id: string, permission = 'read_key'): Promise<KeyRecord> {
+    const key = await this.store.getKey(actor.workspaceId, id);
+    if (!key) throw notFound('key', id);
+
+    requirePermission(actor, `api.${key.apiId}.${permission}`);
+    return key;
+  }
+
+  async update(actor: Actor, id: string, patch: KeySettings): Promise<KeyRecord> {
+    const before = await this.get(actor, id, 'update_key');
+    this.checkSettings(patch);
+
+    const after = await this.store.transaction(async (tx) => {
+      const updated = await tx.updateKey(actor.workspaceId, id, {
+        ...patch,
+        updatedAt: this.clock(),
+      });
+      if (!updated) throw notFound('key', id);
+      await this.audit.record(tx, actor, 'key.update', { type: 'key', id }, diff(before, patch));
+      return updated;
+    });
+    this.invalidations.publish(after.hash);
+    return after;
+  }
+
+  /** Revokes a key: it is kept, and verifies as `REVOKED` from now on. */
+  async revoke(actor: Actor, id: string): Promise<KeyRecord> {
+    const key = await this.get(actor, id, 'delete_key');
+    if (key.revokedAt !== null) return key;
+
+    const revoked = await this.store.transaction(async (tx) => {
+      const now = this.clock();
+      const updated = await tx.updateKey(actor.workspaceId, id, { revokedAt: now, updatedAt: now });
+      if (!updated) throw notFound('key', id);
+      await this.audit.record(tx, actor, 'key.revoke', { type: 'key', id }, null);
+      return updated;
+    });
+    this.invalidations.publish(revoked.hash);
+    return revoked;
+  }
+
+  /** Erases a key: from now on it is 404, and verifies as `NOT_FOUND`. */
+  async erase(actor: Actor, id: string): Promise<void> {
+    const key = await this.get(actor, id, 'delete_key');
+
+    await this.store.transaction(async (tx) => {
+      await tx.deleteKey(actor.workspaceId, id);
+      await this.audit.record(tx, actor, 'key.delete', { type: 'key', id }, { apiId: key.apiId });
+    });
+    this.invalidations.publish(key.hash);
+  }
+
+  /**
+   * Issues a new secret with the same settings; the old key stays valid for the grace period
+   * (or its own expiry, if sooner) and then expires.
+   */
+  async roll(actor: Actor, id: string, gracePeriodMs: number): Promise<CreatedKey> {
+    const old = await this.get(actor, id, 'update_key');
+    if (old.revokedAt !== null) throw new KeygateError('CONFLICT', `key ${id} is revoked`);
+    if (gracePeriodMs > MAX_GRACE_PERIOD_MS) {
+      throw invalidField('gracePeriodMs', `must be at most ${MAX_GRACE_PERIOD_MS} (30 days)`);
+    }
+
+    const now = this.clock();
+    const oldExpiresAt = Math.min(old.expiresAt ?? Number.POSITIVE_INFINITY, now + gracePeriodMs);
+    const secret = generateKey(prefixOf(old.start));
+    const record = { ...this.newRecord(secret, old, old), rolledFrom: old.id };
+
+    await this.store.transaction(async (tx) => {
+      await tx.insertKey(record);
+      await tx.updateKey(actor.workspaceId, id, { expiresAt: oldExpiresAt, updatedAt: now });
+      await this.audit.record(
+        tx,
+        actor,
+        'key.roll',
+        { type: 'key', id },
+        {
+          newKeyId: record.id,
+          gracePeriodMs,
+          expiresAt: { from: old.expiresAt, to: oldExpiresAt },
+        },
+      );
+    });
+    this.invalidations.publish(old.hash);
+    return { record, key: secret };
+  }
+
+  private newRecord(
+    secret: string,
+    owner: Pick<KeyRecord, 'workspaceId' | 'apiId'>,
+    settings: KeySettings,
+  ): KeyRecord {
+    const now = this.clock();
+    return {
+      id: newId('key', now),
+      workspaceId: owner.workspaceId,
+      apiId: owner.apiId,
+      hash: hashKey(this.pepper, secret),
+      pepperVersion: this.pepper.version,
+      start: keyStart({
+        prefix: prefixOf(secret),
+        random: secret.slice(secret.lastIndexOf('_') + 1),
+      }),
+      name: settings.name ?? null,
+      externalId: settings.externalId ?? null,
+      meta: settings.meta ?? null,
+      permissions: settings.permissions ?? [],
+      enabled: settings.enabled ?? true,
+      expiresAt: settings.expiresAt ?? null,
+      credits: settings.credits ?? null,
+      ratelimits: settings.ratelimits ?? [],
+      createdAt: now,
+      updatedAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+      rolledFrom: null,
+    };
+  }
+
+  /** Rules that the request's shape cannot express. */
+  private checkSettings(settings: KeySettings): void {
+    if (settings.meta && Buffer.byteLength(JSON.stringify(settings.meta)) > MAX_META_BYTES) {
+      throw invalidField('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
+    }
+    if (typeof settings.expiresAt === 'number' && settings.expiresAt <= this.clock()) {
+      throw invalidField('expiresAt', 'must be in the future');
+    }
+    const names = settings.ratelimits?.map((limit) => limit.name) ?? [];
+    const repeated = names.find((name, index) => names.indexOf(name) !== index);
+    if (repeated !== undefined) {
+      throw invalidField('ratelimits', `names the limit "${repeated}" more than once`);
+    }
+  }
+}
+
+/** The prefix of a key or of a key's `start`: everything before the last `_`. */
+function prefixOf(keyOrStart: string): string {
+  return keyOrStart.slice(0, keyOrStart.lastIndexOf('_'));
+}
+
+/** What the audit trail keeps of a new key's settings: everything but secrets and hashes. */
+function describeSettings(key: KeyRecord): Record<string, unknown> {
+  const { name, externalId, meta, permissions, enabled, expiresAt, credits, ratelimits } = key;
+  return { name, externalId, meta, permissions, enabled, expiresAt, credits, ratelimits };
+}
+
+/** The fields a patch changes, as `{ field: { from, to } }`. */
+function diff(before: KeyRecord, patch: KeySettings): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const [field, to] of Object.entries(patch)) {
+    const from = before[field as keyof KeySettings];
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+  }
+  return changes;
+}

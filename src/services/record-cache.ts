@@ -1,0 +1,64 @@
+import { LRUCache } from 'lru-cache';
+
+/** Tells every node's caches that the record stored under a hash has changed. */
+export interface InvalidationChannel {
+  publish(hash: string): void;
+  subscribe(listener: (hash: string) => void): () => void;
+}
+
+/** An invalidation channel that reaches the caches of this process only. */
+export class LocalInvalidationChannel implements InvalidationChannel {
+  readonly #listeners = new Set<(hash: string) => void>();
+
+  publish(hash: string): void {
+    for (const listener of this.#listeners) listener(hash);
+  }
+
+  subscribe(listener: (hash: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+export interface RecordCacheOptions {
+  /** The most records kept; the least recently used go first. */
+  maxEntries: number;
+  /** How long a found record is trusted without asking the store again. */
+  ttlMs: number;
+  /** How long "no such record" is remembered, so guessed keys do not reach the store. */
+  missTtlMs: number;
+}
+
+const ABSENT = Symbol('absent');
+
+/**
+ * A bounded in-process cache of records by the hash of their secret. `get` answers the record,
+ * `null` when the store is known to hold none, or `undefined` when the store must be asked.
+ */
+export class RecordCache<V extends object> {
+  readonly #entries: LRUCache<string, V | typeof ABSENT>;
+  readonly #missTtlMs: number;
+
+  constructor(options: RecordCacheOptions) {
+    this.#entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
+    this.#missTtlMs = options.missTtlMs;
+  }
+
+  get(hash: string): V | null | undefined {
+    const entry = this.#entries.get(hash);
+    return entry === ABSENT ? null : entry;
+  }
+
+  set(hash: string, record: V | undefined): void {
+    if (record) this.#entries.set(hash, record);
+    else this.#entries.set(hash, ABSENT, { ttl: this.#missTtlMs });
+  }
+
+  delete(hash: string): void {
+    this.#entries.delete(hash);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

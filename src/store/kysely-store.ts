@@ -1,0 +1,624 @@
+import {
+  type ColumnType,
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  sql,
+  type Updateable,
+} from 'kysely';
+import { migrateToLatest, type StoreKind } from './migrations.ts';
+import {
+  type ApiRecord,
+  type AuditEventRecord,
+  type AuditFilter,
+  type KeyFilter,
+  type KeyPatch,
+  type KeyRecord,
+  type Page,
+  type PageRequest,
+  type RootKeyRecord,
+  type Store,
+  type StoreQueries,
+  StoreUnavailableError,
+  type WorkspaceRecord,
+} from './types.ts';
+
+/** Milliseconds since the epoch in a `bigint` column; read back as a string if no parser is set. */
+type Millis = ColumnType<number | string, number, number>;
+type NullableMillis = ColumnType<number | string | null, number | null, number | null>;
+
+interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: Millis;
+}
+
+interface RootKeysTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  hash: string;
+  pepper_version: number;
+  start: string;
+  permissions: string;
+  created_at: Millis;
+}
+
+interface ApisTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  prefix: string;
+  created_at: Millis;
+}
+
+interface KeysTable {
+  id: string;
+  workspace_id: string;
+  api_id: string;
+  hash: string;
+  pepper_version: number;
+  start: string;
+  name: string | null;
+  external_id: string | null;
+  meta: string | null;
+  permissions: string;
+  enabled: number;
+  expires_at: NullableMillis;
+  credits: string | null;
+  ratelimits: string;
+  created_at: Millis;
+  updated_at: Millis;
+  last_used_at: NullableMillis;
+  revoked_at: NullableMillis;
+  rolled_from: string | null;
+}
+
+interface AuditEventsTable {
+  id: string;
+  workspace_id: string;
+  actor_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  ip: string | null;
+  user_agent: string | null;
+  changes: string | null;
+  created_at: Millis;
+}
+
+/** The tables of keygate's schema as the query builder sees them (see migrations.ts). */
+export interface Database {
+  workspaces: WorkspacesTable;
+  root_keys: RootKeysTable;
+  apis: ApisTable;
+  keys: KeysTable;
+  audit_events: AuditEventsTable;
+}
+
+function toMillis(value: number | string): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+function toNullableMillis(value: number | string | null): number | null {
+  return value === null ? null : toMillis(value);
+}
+
+function toJson(value: unknown): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+function workspaceRecord(row: Selectable<WorkspacesTable>): WorkspaceRecord {
+  return { id: row.id, name: row.name, createdAt: toMillis(row.created_at) };
+}
+
+function rootKeyRecord(row: Selectable<RootKeysTable>): RootKeyRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    hash: row.hash,
+    pepperVersion: row.pepper_version,
+    start: row.start,
+    permissions: JSON.parse(row.permissions) as string[],
+    createdAt: toMillis(row.created_at),
+  };
+}
+
+function apiRecord(row: Selectable<ApisTable>): ApiRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: toMillis(row.created_at),
+  };
+}
+
+function keyRecord(row: Selectable<KeysTable>): KeyRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    apiId: row.api_id,
+    hash: row.hash,
+    pepperVersion: row.pepper_version,
+    start: row.start,
+    name: row.name,
+    externalId: row.external_id,
+    meta: fromJson(row.meta),
+    permissions: JSON.parse(row.permissions) as string[],
+    enabled: row.enabled !== 0,
+    expiresAt: toNullableMillis(row.expires_at),
+    credits: fromJson(row.credits),
+    ratelimits: JSON.parse(row.ratelimits) as KeyRecord['ratelimits'],
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
+    lastUsedAt: toNullableMillis(row.last_used_at),
+    revokedAt: toNullableMillis(row.revoked_at),
+    rolledFrom: row.rolled_from,
+  };
+}
+
+function auditEventRecord(row: Selectable<AuditEventsTable>): AuditEventRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    actorId: row.actor_id,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    changes: fromJson(row.changes),
+    createdAt: toMillis(row.created_at),
+  };
+}
+
+function rootKeyRow(record: RootKeyRecord): Insertable<RootKeysTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    name: record.name,
+    hash: record.hash,
+    pepper_version: record.pepperVersion,
+    start: record.start,
+    permissions: JSON.stringify(record.permissions),
+    created_at: record.createdAt,
+  };
+}
+
+function apiRow(record: ApiRecord): Insertable<ApisTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    name: record.name,
+    prefix: record.prefix,
+    created_at: record.createdAt,
+  };
+}
+
+function keyRow(record: KeyRecord): Insertable<KeysTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    api_id: record.apiId,
+    hash: record.hash,
+    pepper_version: record.pepperVersion,
+    start: record.start,
+    name: record.name,
+    external_id: record.externalId,
+    meta: toJson(record.meta),
+    permissions: JSON.stringify(record.permissions),
+    enabled: Number(record.enabled),
+    expires_at: record.expiresAt,
+    credits: toJson(record.credits),
+    ratelimits: JSON.stringify(record.ratelimits),
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    last_used_at: record.lastUsedAt,
+    revoked_at: record.revokedAt,
+    rolled_from: record.rolledFrom,
+  };
+}
+
+/** The columns a patch sets; an absent (or `undefined`) field is left out and so kept. */
+function keyPatchRow(patch: KeyPatch): Updateable<KeysTable> {
+  const { meta, permissions, enabled, credits, ratelimits } = patch;
+
+  const row: Updateable<KeysTable> = {
+    name: patch.name,
+    external_id: patch.externalId,
+    meta: meta === undefined ? undefined : toJson(meta),
+    permissions: permissions === undefined ? undefined : JSON.stringify(permissions),
+    enabled: enabled === undefined ? undefined : Number(enabled),
+    expires_at: patch.expiresAt,
+    credits: credits === undefined ? undefined : toJson(credits),
+    ratelimits: ratelimits === undefined ? undefined : JSON.stringify(ratelimits),
+    updated_at: patch.updatedAt,
+    last_used_at: patch.lastUsedAt,
+    revoked_at: patch.revokedAt,
+  };
+
+  return Object.fromEntries(Object.entries(row).filter(([, value]) => value !== undefined));
+}
+
+function auditEventRow(record: AuditEventRecord): Insertable<AuditEventsTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    actor_id: record.actorId,
+    action: record.action,
+    target_type: record.targetType,
+    target_id: record.targetId,
+    ip: record.ip,
+    user_agent: record.userAgent,
+    changes: toJson(record.changes),
+    created_at: record.createdAt,
+  };
+}
+
+/** Cuts a fetch of `limit + 1` rows down to one page and its cursor. */
+function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
+  const hasMore = items.length > limit;
+  const pageItems = items.slice(0, limit);
+
+  return { items: pageItems, nextAfter: hasMore ? (pageItems.at(-1)?.id ?? null) : null };
+}
+
+/**
+ * Constraint violations (a duplicate hash, a key of a missing API) reach the caller unchanged:
+ * they are mistakes of the request, not of the database. Any other failure of the database,
+ * from a refused connection to a timeout, becomes a StoreUnavailableError.
+ */
+function toStoreError(kind: StoreKind, error: unknown): unknown {
+  if (error instanceof StoreUnavailableError || isConstraintViolation(error)) {
+    return error;
+  }
+
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`The ${kind} store failed: ${reason}`, { cause: error });
+}
+
+/** SQLite names constraint errors SQLITE_CONSTRAINT_*; PostgreSQL uses SQLSTATE class 23. */
+function isConstraintViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+
+  return typeof code === 'string' && (code.startsWith('SQLITE_CONSTRAINT') || /^23/.test(code));
+}
+
+/** Makes every method of `queries` reject with store errors (see toStoreError). */
+function withStoreErrors<T extends object>(kind: StoreKind, queries: T): T {
+  const guarded = Object.entries(queries).map(([name, query]) => {
+    const run = query as (...args: unknown[]) => Promise<unknown>;
+    const guardedQuery = (...args: unknown[]) =>
+      run(...args).catch((error: unknown) => {
+        throw toStoreError(kind, error);
+      });
+
+    return [name, guardedQuery];
+  });
+
+  return Object.fromEntries(guarded) as T;
+}
+
+/** Runs `work` in a transaction, or directly when `db` is one already. */
+function atomically<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>) {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
+function workspaceQueries(db: Kysely<Database>) {
+  return {
+    async insertWorkspace(record: WorkspaceRecord): Promise<void> {
+      const row = { id: record.id, name: record.name, created_at: record.createdAt };
+      await db.insertInto('workspaces').values(row).execute();
+    },
+
+    async getWorkspace(id: string): Promise<WorkspaceRecord | undefined> {
+      const row = await db
+        .selectFrom('workspaces')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+
+      return row && workspaceRecord(row);
+    },
+
+    async countWorkspaces(): Promise<number> {
+      const { count } = await db
+        .selectFrom('workspaces')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .executeTakeFirstOrThrow();
+
+      return Number(count);
+    },
+  };
+}
+
+function rootKeyQueries(db: Kysely<Database>) {
+  const inWorkspace = (workspaceId: string) =>
+    db.selectFrom('root_keys').selectAll().where('workspace_id', '=', workspaceId);
+
+  return {
+    async insertRootKey(record: RootKeyRecord): Promise<void> {
+      await db.insertInto('root_keys').values(rootKeyRow(record)).execute();
+    },
+
+    async findRootKeyByHash(hash: string): Promise<RootKeyRecord | undefined> {
+      const row = await db
+        .selectFrom('root_keys')
+        .selectAll()
+        .where('hash', '=', hash)
+        .executeTakeFirst();
+
+      return row && rootKeyRecord(row);
+    },
+
+    async getRootKey(workspaceId: string, id: string): Promise<RootKeyRecord | undefined> {
+      const row = await inWorkspace(workspaceId).where('id', '=', id).executeTakeFirst();
+
+      return row && rootKeyRecord(row);
+    },
+
+    async listRootKeys(workspaceId: string, page: PageRequest): Promise<Page<RootKeyRecord>> {
+      let query = inWorkspace(workspaceId)
+        .orderBy('id')
+        .limit(page.limit + 1);
+      if (page.after !== undefined) query = query.where('id', '>', page.after);
+
+      const rows = await query.execute();
+
+      return toPage(rows.map(rootKeyRecord), page.limit);
+    },
+
+    async deleteRootKey(workspaceId: string, id: string): Promise<RootKeyRecord | undefined> {
+      const row = await db
+        .deleteFrom('root_keys')
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+
+      return row && rootKeyRecord(row);
+    },
+  };
+}
+
+async function deleteApiWithKeys(trx: Kysely<Database>, workspaceId: string, id: string) {
+  const keys = await trx
+    .deleteFrom('keys')
+    .where('workspace_id', '=', workspaceId)
+    .where('api_id', '=', id)
+    .returning('hash')
+    .execute();
+
+  const api = await trx
+    .deleteFrom('apis')
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returning('id')
+    .executeTakeFirst();
+
+  return api && keys.map((key) => key.hash);
+}
+
+function apiQueries(db: Kysely<Database>) {
+  const inWorkspace = (workspaceId: string) =>
+    db.selectFrom('apis').selectAll().where('workspace_id', '=', workspaceId);
+
+  return {
+    async insertApi(record: ApiRecord): Promise<void> {
+      await db.insertInto('apis').values(apiRow(record)).execute();
+    },
+
+    async getApi(workspaceId: string, id: string): Promise<ApiRecord | undefined> {
+      const row = await inWorkspace(workspaceId).where('id', '=', id).executeTakeFirst();
+
+      return row && apiRecord(row);
+    },
+
+    async listApis(workspaceId: string, page: PageRequest): Promise<Page<ApiRecord>> {
+      let query = inWorkspace(workspaceId)
+        .orderBy('id')
+        .limit(page.limit + 1);
+      if (page.after !== undefined) query = query.where('id', '>', page.after);
+
+      const rows = await query.execute();
+
+      return toPage(rows.map(apiRecord), page.limit);
+    },
+
+    deleteApi(workspaceId: string, id: string): Promise<string[] | undefined> {
+      return atomically(db, (trx) => deleteApiWithKeys(trx, workspaceId, id));
+    },
+  };
+}
+
+function keyReadQueries(db: Kysely<Database>) {
+  const inWorkspace = (workspaceId: string) =>
+    db.selectFrom('keys').selectAll().where('workspace_id', '=', workspaceId);
+
+  return {
+    async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
+      const row = await db
+        .selectFrom('keys')
+        .selectAll()
+        .where('hash', '=', hash)
+        .executeTakeFirst();
+
+      return row && keyRecord(row);
+    },
+
+    async getKey(workspaceId: string, id: string): Promise<KeyRecord | undefined> {
+      const row = await inWorkspace(workspaceId).where('id', '=', id).executeTakeFirst();
+
+      return row && keyRecord(row);
+    },
+
+    async listKeys(
+      workspaceId: string,
+      apiId: string,
+      filter: KeyFilter,
+      page: PageRequest,
+    ): Promise<Page<KeyRecord>> {
+      let query = inWorkspace(workspaceId)
+        .where('api_id', '=', apiId)
+        .orderBy('id')
+        .limit(page.limit + 1);
+      if (filter.externalId !== undefined)
+        query = query.where('external_id', '=', filter.externalId);
+      if (page.after !== undefined) query = query.where('id', '>', page.after);
+
+      const rows = await query.execute();
+
+      return toPage(rows.map(keyRecord), page.limit);
+    },
+  };
+}
+
+function keyWriteQueries(db: Kysely<Database>, getKey: StoreQueries['getKey']) {
+  return {
+    async insertKey(record: KeyRecord): Promise<void> {
+      await db.insertInto('keys').values(keyRow(record)).execute();
+    },
+
+    async updateKey(
+      workspaceId: string,
+      id: string,
+      patch: KeyPatch,
+    ): Promise<KeyRecord | undefined> {
+      const changes = keyPatchRow(patch);
+      if (Object.keys(changes).length === 0) return getKey(workspaceId, id);
+
+      const row = await db
+        .updateTable('keys')
+        .set(changes)
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+
+      return row && keyRecord(row);
+    },
+
+    async deleteKey(workspaceId: string, id: string): Promise<KeyRecord | undefined> {
+      const row = await db
+        .deleteFrom('keys')
+        .where('workspace_id', '=', workspaceId)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+
+      return row && keyRecord(row);
+    },
+  };
+}
+
+function auditQueries(db: Kysely<Database>) {
+  return {
+    async insertAuditEvent(record: AuditEventRecord): Promise<void> {
+      await db.insertInto('audit_events').values(auditEventRow(record)).execute();
+    },
+
+    async listAuditEvents(
+      workspaceId: string,
+      filter: AuditFilter,
+      page: PageRequest,
+    ): Promise<Page<AuditEventRecord>> {
+      let query = db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('workspace_id', '=', workspaceId)
+        .orderBy('id', 'desc')
+        .limit(page.limit + 1);
+      if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+      if (filter.targetId !== undefined) query = query.where('target_id', '=', filter.targetId);
+      if (page.after !== undefined) query = query.where('id', '<', page.after);
+
+      const rows = await query.execute();
+
+      return toPage(rows.map(auditEventRecord), page.limit);
+    },
+  };
+}
+
+function createQueries(db: Kysely<Database>, kind: StoreKind): StoreQueries {
+  const keyReads = keyReadQueries(db);
+
+  const queries: StoreQueries = {
+    ...workspaceQueries(db),
+    ...rootKeyQueries(db),
+    ...apiQueries(db),
+    ...keyReads,
+    ...keyWriteQueries(db, keyReads.getKey),
+    ...auditQueries(db),
+  };
+
+  return withStoreErrors(kind, queries);
+}
+
+/** Errors thrown by the caller's work pass through; failures to begin or commit are wrapped. */
+async function runTransaction<T>(
+  db: Kysely<Database>,
+  kind: StoreKind,
+  work: (tx: StoreQueries) => Promise<T>,
+): Promise<T> {
+  const failure: { error?: unknown } = {};
+
+  try {
+    return await db.transaction().execute(async (trx) => {
+      try {
+        return await work(createQueries(trx, kind));
+      } catch (error) {
+        failure.error = error;
+        throw error;
+      }
+    });
+  } catch (error) {
+    throw 'error' in failure && failure.error === error ? error : toStoreError(kind, error);
+  }
+}
+
+async function ping(db: Kysely<Database>, kind: StoreKind): Promise<void> {
+  try {
+    await sql`select 1`.execute(db);
+  } catch (error) {
+    throw new StoreUnavailableError(`The ${kind} store does not answer`, { cause: error });
+  }
+}
+
+/**
+ * A Store over any Kysely database with keygate's schema: SQLite and PostgreSQL run the same
+ * queries. `close()` destroys `db`.
+ *
+ * Inside `transaction(work)`, `work` must use the queries it is given, not the store: on SQLite
+ * the transaction holds the one connection, so a query through the store would wait forever.
+ */
+export function createKyselyStore(db: Kysely<Database>, kind: StoreKind): Store {
+  let closing: Promise<void> | undefined;
+
+  return {
+    ...createQueries(db, kind),
+    kind,
+
+    transaction<T>(work: (tx: StoreQueries) => Promise<T>): Promise<T> {
+      return runTransaction(db, kind, work);
+    },
+
+    async migrate(): Promise<void> {
+      await migrateToLatest(db, kind).catch((error: unknown) => {
+        throw toStoreError(kind, error);
+      });
+    },
+
+    ping: () => ping(db, kind),
+
+    close(): Promise<void> {
+      closing ??= db.destroy();
+      return closing;
+    },
+  };
+}

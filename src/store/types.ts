@@ -1,0 +1,185 @@
+/**
+ * The durable records of keygate and the one interface every database implements.
+ * Times are milliseconds since the epoch; JSON-valued fields are already parsed.
+ */
+
+/** A tenant: one API owner. */
+export interface WorkspaceRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+/** A key of a workspace's admin keyspace; only its hash is kept. */
+export interface RootKeyRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  hash: string;
+  pepperVersion: number;
+  start: string;
+  permissions: string[];
+  createdAt: number;
+}
+
+/** One protected API (keyspace) of a workspace. */
+export interface ApiRecord {
+  id: string;
+  workspaceId: string;
+  name: string;
+  prefix: string;
+  createdAt: number;
+}
+
+/** A rate limit as configured on a key or an identity. */
+export interface RateLimitConfig {
+  name: string;
+  limit: number;
+  duration: number;
+  algorithm?: 'sliding-window' | 'token-bucket';
+  burst?: number;
+  autoApply?: boolean;
+  shadow?: boolean;
+}
+
+/** A credit balance with its optional refill schedule. */
+export interface CreditsConfig {
+  remaining: number;
+  refill?: { interval: 'daily' | 'monthly' | 'never'; amount: number; day?: number };
+}
+
+/** An API key; only its hash is kept. */
+export interface KeyRecord {
+  id: string;
+  workspaceId: string;
+  apiId: string;
+  hash: string;
+  pepperVersion: number;
+  start: string;
+  name: string | null;
+  externalId: string | null;
+  meta: Record<string, unknown> | null;
+  permissions: string[];
+  enabled: boolean;
+  expiresAt: number | null;
+  credits: CreditsConfig | null;
+  ratelimits: RateLimitConfig[];
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+  rolledFrom: string | null;
+}
+
+/** The fields of a key that an update may change. */
+export type KeyPatch = Partial<
+  Pick<
+    KeyRecord,
+    | 'name'
+    | 'externalId'
+    | 'meta'
+    | 'permissions'
+    | 'enabled'
+    | 'expiresAt'
+    | 'credits'
+    | 'ratelimits'
+    | 'updatedAt'
+    | 'lastUsedAt'
+    | 'revokedAt'
+  >
+>;
+
+/** Who did what to which record, when and from where. Never holds a secret. */
+export interface AuditEventRecord {
+  id: string;
+  workspaceId: string;
+  actorId: string;
+  action: string;
+  targetType: string;
+  targetId: string;
+  ip: string | null;
+  userAgent: string | null;
+  changes: Record<string, unknown> | null;
+  createdAt: number;
+}
+
+/** One page of a list: `after` is the id of the last record of the previous page. */
+export interface PageRequest {
+  limit: number;
+  after?: string | undefined;
+}
+
+/** A page of records and the id to continue after, or `null` at the end. */
+export interface Page<T> {
+  items: T[];
+  nextAfter: string | null;
+}
+
+export interface KeyFilter {
+  externalId?: string | undefined;
+}
+
+export interface AuditFilter {
+  action?: string | undefined;
+  targetId?: string | undefined;
+}
+
+/** Every read and write of durable records; the same inside and outside a transaction. */
+export interface StoreQueries {
+  insertWorkspace(record: WorkspaceRecord): Promise<void>;
+  getWorkspace(id: string): Promise<WorkspaceRecord | undefined>;
+  countWorkspaces(): Promise<number>;
+
+  insertRootKey(record: RootKeyRecord): Promise<void>;
+  findRootKeyByHash(hash: string): Promise<RootKeyRecord | undefined>;
+  getRootKey(workspaceId: string, id: string): Promise<RootKeyRecord | undefined>;
+  listRootKeys(workspaceId: string, page: PageRequest): Promise<Page<RootKeyRecord>>;
+  /** Returns the deleted record, or `undefined` when there was none. */
+  deleteRootKey(workspaceId: string, id: string): Promise<RootKeyRecord | undefined>;
+
+  insertApi(record: ApiRecord): Promise<void>;
+  getApi(workspaceId: string, id: string): Promise<ApiRecord | undefined>;
+  listApis(workspaceId: string, page: PageRequest): Promise<Page<ApiRecord>>;
+  /** Deletes the API and all its keys; returns the deleted keys' hashes, or `undefined`. */
+  deleteApi(workspaceId: string, id: string): Promise<string[] | undefined>;
+
+  insertKey(record: KeyRecord): Promise<void>;
+  findKeyByHash(hash: string): Promise<KeyRecord | undefined>;
+  getKey(workspaceId: string, id: string): Promise<KeyRecord | undefined>;
+  listKeys(
+    workspaceId: string,
+    apiId: string,
+    filter: KeyFilter,
+    page: PageRequest,
+  ): Promise<Page<KeyRecord>>;
+  /** Applies the patch and returns the updated record, or `undefined` when there is none. */
+  updateKey(workspaceId: string, id: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
+  /** Erases the key; returns the erased record, or `undefined` when there was none. */
+  deleteKey(workspaceId: string, id: string): Promise<KeyRecord | undefined>;
+
+  insertAuditEvent(record: AuditEventRecord): Promise<void>;
+  /** Newest first; `page.after` is the id of the last (oldest) event of the previous page. */
+  listAuditEvents(
+    workspaceId: string,
+    filter: AuditFilter,
+    page: PageRequest,
+  ): Promise<Page<AuditEventRecord>>;
+}
+
+/** A database holding keygate's durable records. */
+export interface Store extends StoreQueries {
+  /** Which database this is, for logs and readiness. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs `work` in one transaction: all its writes land, or none. */
+  transaction<T>(work: (tx: StoreQueries) => Promise<T>): Promise<T>;
+  /** Applies every pending migration. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The database could not be reached or failed a query. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
