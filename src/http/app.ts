@@ -5,9 +5,9 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, {
   type FastifyBaseLogger,
+  type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
-  type FastifyInstance,
   LogController,
 } from 'fastify';
 import { newId } from '../core/ids.ts';

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, type FieldProblem, KeygateError } from '../services/errors.ts';
-import { StoreUnavailableError } from '../store/types.ts';
+import { StoreConflictError, StoreUnavailableError } from '../store/types.ts';
+import { PATTERN_MESSAGES } from './schemas.ts';
 
 /** The HTTP status of each error code. */
 export function statusOf(code: ErrorCode): number {
@@ -75,6 +76,15 @@ export function handleError(
     const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
     return sendProblem(request, reply, 'BAD_REQUEST', detail, errors);
   }
+  if (error instanceof StoreConflictError) {
+    request.log.warn({ err: error }, 'store conflict');
+    return sendProblem(
+      request,
+      reply,
+      'CONFLICT',
+      'the change conflicts with another one; retry it',
+    );
+  }
   if (error instanceof StoreUnavailableError) {
     request.log.error({ err: error }, 'store unavailable');
     return sendProblem(request, reply, 'SERVICE_UNAVAILABLE', 'the store is not reachable');
@@ -126,5 +136,7 @@ function describeIssue(context: string | undefined, issue: ValidationIssue): Fie
 function issueMessage(issue: ValidationIssue): string {
   if (issue.keyword === 'additionalProperties') return 'is not a known field';
   if (issue.keyword === 'required') return 'is required';
+  if (issue.keyword === 'pattern')
+    return PATTERN_MESSAGES[String(issue.params.pattern)] ?? 'has the wrong form';
   return issue.message ?? 'is invalid';
 }

@@ -2,13 +2,24 @@ import { type Static, Type } from 'typebox';
 
 /** Text without control characters (they break logs and some databases). */
 const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+const PERMISSION = '^[A-Za-z0-9_.:*-]+$';
+const ID = '^[A-Za-z0-9_]+$';
+const PREFIX = '^[a-z0-9_]+$';
+
+/** What a value failing each pattern should be told, in words rather than a regular expression. */
+export const PATTERN_MESSAGES: Record<string, string> = {
+  [PRINTABLE]: 'must not contain control characters',
+  [PERMISSION]: 'may contain only letters, digits and _ . : * -',
+  [ID]: 'may contain only letters, digits and _',
+  [PREFIX]: 'may contain only a-z, 0-9 and _',
+};
 
 export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: PRINTABLE });
 export const ExternalId = Type.String({ minLength: 1, maxLength: 256, pattern: PRINTABLE });
 export const Permission = Type.String({
   minLength: 1,
   maxLength: 256,
-  pattern: '^[A-Za-z0-9_.:*-]+$',
+  pattern: PERMISSION,
   description: 'Dot-separated name; `*` matches one segment, or the rest as the last segment.',
 });
 export const Permissions = Type.Array(Permission, { maxItems: 1000, uniqueItems: true });
@@ -16,8 +27,8 @@ export const Meta = Type.Record(Type.String(), Type.Unknown(), {
   description: 'Any JSON object, at most 16 KiB as JSON.',
 });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO 8601, UTC' });
-export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' });
-export const Prefix = Type.String({ minLength: 1, maxLength: 20, pattern: '^[a-z0-9_]+$' });
+export const Id = Type.String({ minLength: 1, maxLength: 64, pattern: ID });
+export const Prefix = Type.String({ minLength: 1, maxLength: 20, pattern: PREFIX });
 const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const Positive = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 

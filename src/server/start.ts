@@ -3,12 +3,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createPepper } from '../core/hashing.ts';
-import { type KeygateApp, buildApp } from '../http/app.ts';
-import { type Keygate, createKeygate } from '../services/keygate.ts';
+import { buildApp, type KeygateApp } from '../http/app.ts';
+import { createKeygate, type Keygate } from '../services/keygate.ts';
 import { openPostgresStore } from '../store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
-import { ConfigError, type ServerConfig, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
 
 /** A started server and how to stop it. */
 export interface RunningServer {

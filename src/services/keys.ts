@@ -1,4 +1,4 @@
-import { type Pepper, hashKey } from '../core/hashing.ts';
+import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, isValidPrefix, keyStart } from '../core/key-format.ts';
 import type { Clock } from '../core/time.ts';
@@ -7,7 +7,7 @@ import { type Actor, requirePermission } from './actor.ts';
 import type { ApiService } from './apis.ts';
 import { invalidPrefix } from './apis.ts';
 import type { AuditLog } from './audit.ts';
-import { KeygateError, invalidField, notFound } from './errors.ts';
+import { invalidField, KeygateError, notFound } from './errors.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
 import type { InvalidationChannel } from './record-cache.ts';
 

@@ -1,4 +1,4 @@
-import { type Pepper, hashKey } from '../core/hashing.ts';
+import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, keyStart, parseKey } from '../core/key-format.ts';
 import { canGrant } from '../core/permissions.ts';

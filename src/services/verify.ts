@@ -1,9 +1,9 @@
-import { type Pepper, hashKey } from '../core/hashing.ts';
+import { hashKey, type Pepper } from '../core/hashing.ts';
 import { parseKey } from '../core/key-format.ts';
 import {
-  type PermissionQuery,
   evaluatePermissionQuery,
   holdsPermission,
+  type PermissionQuery,
   parsePermissionQuery,
 } from '../core/permissions.ts';
 import type { Clock } from '../core/time.ts';
@@ -123,7 +123,7 @@ function parseQuery(text: string): PermissionQuery {
   const parsed = parsePermissionQuery(text);
   if (parsed.ok) return parsed.query;
 
-  const { message, position } = parsed.error;
+  const { message } = parsed.error;
   throw new KeygateError('BAD_REQUEST', `permissions: ${message}`, [
     { path: 'permissions', message },
   ]);

@@ -18,6 +18,7 @@ import {
   type PageRequest,
   type RootKeyRecord,
   type Store,
+  StoreConflictError,
   type StoreQueries,
   StoreUnavailableError,
   type WorkspaceRecord,
@@ -270,13 +271,18 @@ function toPage<T extends { id: string }>(items: T[], limit: number): Page<T> {
 }
 
 /**
- * Constraint violations (a duplicate hash, a key of a missing API) reach the caller unchanged:
- * they are mistakes of the request, not of the database. Any other failure of the database,
- * from a refused connection to a timeout, becomes a StoreUnavailableError.
+ * Constraint violations (a duplicate hash, a key of a missing API) become a StoreConflictError
+ * that names the constraint but not the values. Any other failure of the database, from a
+ * refused connection to a timeout, becomes a StoreUnavailableError.
  */
 function toStoreError(kind: StoreKind, error: unknown): unknown {
-  if (error instanceof StoreUnavailableError || isConstraintViolation(error)) {
-    return error;
+  if (error instanceof StoreUnavailableError || error instanceof StoreConflictError) return error;
+  if (isConstraintViolation(error)) {
+    const constraint = (error as { constraint?: unknown }).constraint;
+    const code = (error as { code: string }).code;
+    return new StoreConflictError(
+      `The ${kind} store refused a write (${typeof constraint === 'string' ? constraint : code})`,
+    );
   }
 
   const reason = error instanceof Error ? error.message : String(error);

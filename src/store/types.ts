@@ -183,3 +183,11 @@ export interface Store extends StoreQueries {
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
 }
+
+/**
+ * A write broke a constraint of the database (a duplicate hash, a key of an API deleted
+ * meanwhile). The database's own error is dropped: its detail can quote a hash.
+ */
+export class StoreConflictError extends Error {
+  override name = 'StoreConflictError';
+}

@@ -16,7 +16,7 @@ import {
   RateLimits,
   Timestamp,
 } from '../schemas.ts';
-import { CreatedKeyView, KeyView, fromIso, keyView } from '../views.ts';
+import { CreatedKeyView, fromIso, KeyView, keyView } from '../views.ts';
 
 const CreateKey = Type.Object(
   {
