@@ -1,0 +1,82 @@
+/** The three parts of the bench, in the order they run. */
+export const BENCH_PARTS = ['http', 'verify', 'memory'] as const;
+
+export type BenchPart = (typeof BENCH_PARTS)[number];
+
+/** How long and how often each part measures. */
+export interface BenchOptions {
+  quick: boolean;
+  /** Profile keygate even when every target is met. */
+  profile: boolean;
+  parts: ReadonlySet<BenchPart>;
+  http: {
+    rounds: number;
+    warmupSeconds: number;
+    seconds: number;
+    connections: number;
+    pipelining: number;
+  };
+  verify: { pairs: number; batchMs: number };
+  memory: { fewKeys: number; manyKeys: number; cacheMaxEntries: number };
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only http,verify,memory]
+
+  --quick    fewer and shorter rounds, a smaller key set: a smoke run of every part
+  --profile  CPU-profile keygate and print where its time goes, even when targets are met
+  --only     run only the named parts (http, verify, memory)`;
+
+/** A command line the bench does not understand; the message includes the usage. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Reads the bench's command line. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  let quick = false;
+  let profile = false;
+  let parts: ReadonlySet<BenchPart> = new Set(BENCH_PARTS);
+
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--profile') profile = true;
+    else if (arg === '--only') parts = parseParts(argv[++index]);
+    else if (arg?.startsWith('--only=')) parts = parseParts(arg.slice('--only='.length));
+    else if (arg === '--help' || arg === '-h') throw new UsageError(USAGE);
+    else throw new UsageError(`unknown argument: ${arg}\n\n${USAGE}`);
+  }
+
+  return quick ? quickOptions(profile, parts) : fullOptions(profile, parts);
+}
+
+function parseParts(list: string | undefined): ReadonlySet<BenchPart> {
+  const names = (list ?? '').split(',').filter((name) => name !== '');
+  const unknown = names.filter((name) => !BENCH_PARTS.includes(name as BenchPart));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new UsageError(`--only takes a list of ${BENCH_PARTS.join(', ')}\n\n${USAGE}`);
+  }
+  return new Set(names as BenchPart[]);
+}
+
+function fullOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOptions {
+  return {
+    quick: false,
+    profile,
+    parts,
+    http: { rounds: 5, warmupSeconds: 1, seconds: 5, connections: 50, pipelining: 1 },
+    verify: { pairs: 15, batchMs: 200 },
+    memory: { fewKeys: 1_000, manyKeys: 200_000, cacheMaxEntries: 100_000 },
+  };
+}
+
+function quickOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOptions {
+  return {
+    quick: true,
+    profile,
+    parts,
+    http: { rounds: 2, warmupSeconds: 0.5, seconds: 1.5, connections: 50, pipelining: 1 },
+    verify: { pairs: 5, batchMs: 50 },
+    memory: { fewKeys: 1_000, manyKeys: 20_000, cacheMaxEntries: 10_000 },
+  };
+}
