@@ -43,12 +43,17 @@ const tempDirs = new Set<string>();
 export function startChild(spec: ChildSpec): BenchChild {
   const child = fork(spec.module, [], {
     execArgv: ['--import', 'tsx', ...(spec.nodeOptions ?? [])],
-    env: { ...process.env, ...spec.env },
+    env: { ...withoutKeygateVariables(process.env), ...spec.env },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
   const watched = watchChild(spec.name, child);
   liveChildren.add(watched);
   return watched;
+}
+
+/** The environment minus `KEYGATE_*`, so a child sees only the settings the bench gives it. */
+function withoutKeygateVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('KEYGATE_')));
 }
 
 function watchChild(name: string, child: ChildProcess): BenchChild {

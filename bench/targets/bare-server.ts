@@ -3,7 +3,7 @@
  * small JSON without reading the body; Node discards the body itself.
  */
 import { createServer } from 'node:http';
-import { stopWithParent, tellParent } from './child-protocol.ts';
+import { reportCpuUsage, stopWithParent, tellParent } from './child-protocol.ts';
 
 const ANSWER = JSON.stringify({ valid: true, code: 'VALID' });
 
@@ -19,6 +19,7 @@ server.listen(0, '127.0.0.1', () => {
   if (typeof address !== 'object' || address === null) throw new Error('no port was assigned');
   tellParent({ kind: 'ready', url: `http://127.0.0.1:${address.port}` });
 });
+reportCpuUsage();
 stopWithParent(
   () =>
     new Promise<void>((resolve) => {

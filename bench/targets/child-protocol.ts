@@ -1,8 +1,20 @@
-/** The child side of the bench's IPC: announce readiness, and stop with the parent. */
+/** The child side of the bench's IPC: announce readiness, report CPU, and stop with the parent. */
 
 /** Sends a message to the orchestrator. */
 export function tellParent(message: { kind: string; [field: string]: unknown }): void {
   process.send?.(message);
+}
+
+/**
+ * Answers every `cpu-usage` message with this process's CPU time so far, in microseconds, so
+ * the orchestrator can tell the CPU a run cost apart from how long it took.
+ */
+export function reportCpuUsage(): void {
+  process.on('message', (message: { kind?: string }) => {
+    if (message.kind !== 'cpu-usage') return;
+    const { user, system } = process.cpuUsage();
+    tellParent({ kind: 'cpu', user, system });
+  });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { stopWithParent, tellParent } from './child-protocol.ts';
+import { reportCpuUsage, stopWithParent, tellParent } from './child-protocol.ts';
 
 const pepper = createSecretKey(randomBytes(32));
 const keysByHash = new Map<string, KeyAnswer>();
@@ -74,6 +74,7 @@ server.listen(0, '127.0.0.1', () => {
   if (typeof address !== 'object' || address === null) throw new Error('no port was assigned');
   tellParent({ kind: 'ready', url: `http://127.0.0.1:${address.port}` });
 });
+reportCpuUsage();
 stopWithParent(
   () =>
     new Promise<void>((resolve) => {

@@ -30,37 +30,19 @@ export function holdsPermission(held: readonly string[], wanted: string): boolea
 }
 
 /**
- * True when a key holding `granter` may grant `requested`, that is when every concrete name
- * `requested` matches is held. A wildcard in `requested` is a promise about names nobody has
- * written yet, so it needs a held wildcard at least as broad in the same place.
+ * True when a key holding `granter` may grant `requested`: when every concrete name that
+ * `requested` matches is held.
  *
  * @example canGrant(['api.*'], 'api.*.create_key') // true
  * @example canGrant(['api.*.create_key'], 'api.x.*') // false
  */
 export function canGrant(granter: readonly string[], requested: string): boolean {
-  return granter.some((held) => patternCovers(held, requested));
-}
-
-/**
- * True when every name matched by `requested` is matched by `held`. One held pattern has to
- * cover the whole request on its own: segments range over unbounded text, so no finite union
- * of narrower patterns can add up to a wildcard.
- */
-function patternCovers(held: string, requested: string): boolean {
-  const outer = held.split('.');
-  const inner = requested.split('.');
-
-  for (const [index, segment] of outer.entries()) {
-    // A trailing held `*` takes one or more segments; every requested name has them here.
-    if (segment === WILDCARD && index === outer.length - 1) return index < inner.length;
-    if (index >= inner.length) return false;
-
-    const wanted = inner[index];
-    // A trailing requested `*` asks for names of any length, which a fixed position cannot give.
-    if (wanted === WILDCARD && index === inner.length - 1) return false;
-    if (segment !== WILDCARD && wanted !== WILDCARD && segment !== wanted) return false;
-  }
-  return outer.length === inner.length;
+  // Matching the request literally is exactly the covering test. A requested `*` segment is
+  // taken only by a held `*` in the same place, never by a held literal. A trailing requested
+  // `*` then reads as one segment, which a held `*` there takes only when it is trailing too
+  // (else more segments must follow), and a trailing held `*` takes any number of segments.
+  // No set of narrower held patterns can stand in for a wildcard: segments are unbounded text.
+  return holdsPermission(granter, requested);
 }
 
 /**

@@ -152,6 +152,18 @@ describe('keygate command line against a real server', () => {
     );
   });
 
+  test('keys list --all follows every page; one page ends with the next cursor', async () => {
+    const onePage = await keygate(['keys', 'list', '--api', apiId, '--limit', '1']);
+    const all = await keygateJson<{ items: Key[]; nextCursor: string | null }>([
+      ...['keys', 'list', '--api', apiId, '--limit', '1', '--all'],
+    ]);
+
+    assert.equal(onePage.code, 0, onePage.stderr);
+    assert.match(onePage.stdout, /--cursor \S+/);
+    assert.equal(all.items.length, 2);
+    assert.equal(all.nextCursor, null);
+  });
+
   test('keys get shows the record as key/value lines', async () => {
     const result = await keygate(['keys', 'get', key.id]);
     const view = await keygateJson<Key>(['keys', 'get', key.id]);

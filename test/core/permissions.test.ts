@@ -16,7 +16,9 @@ import {
 const literalSegment = fc.constantFrom('a', 'b', 'api');
 const patternSegment = fc.oneof(literalSegment, fc.constant('*'));
 const pattern = fc.array(patternSegment, { minLength: 1, maxLength: 3 }).map((s) => s.join('.'));
-const concreteName = fc.array(literalSegment, { minLength: 1, maxLength: 5 }).map((s) => s.join('.'));
+const concreteName = fc
+  .array(literalSegment, { minLength: 1, maxLength: 5 })
+  .map((s) => s.join('.'));
 const heldList = fc.array(pattern, { maxLength: 4 });
 
 /** An independent reading of the matching rules, as a regular expression. */
@@ -286,11 +288,7 @@ describe('parsePermissionQuery', () => {
     ['a OR b/c', 6, 'unexpected character "/" at position 6'],
     ['a OR ü', 5, 'unexpected character "ü" at position 5'],
     ['x OR 😀', 5, 'unexpected character "😀" at position 5'],
-    [
-      `a OR ${'n'.repeat(257)}`,
-      5,
-      'permission name is longer than 256 characters at position 5',
-    ],
+    [`a OR ${'n'.repeat(257)}`, 5, 'permission name is longer than 256 characters at position 5'],
   ];
 
   for (const [query, position, message] of errors) {
@@ -309,7 +307,10 @@ describe('parsePermissionQuery', () => {
     assert.deepEqual(parsed(nested(16)), name('a'));
     assert.deepEqual(parsePermissionQuery(nested(17)), {
       ok: false,
-      error: { message: 'parentheses are nested deeper than 16 levels at position 16', position: 16 },
+      error: {
+        message: 'parentheses are nested deeper than 16 levels at position 16',
+        position: 16,
+      },
     });
   });
 
@@ -336,7 +337,10 @@ describe('parsePermissionQuery', () => {
 
   it('answers every string with a result and a position inside it, never a throw', () => {
     const tokens = fc.constantFrom('a', 'b.*', 'AND', 'OR', 'and', '(', ')', ' ', '!', '\t');
-    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.array(tokens).map((t) => t.join('')));
+    const text = fc.oneof(
+      fc.string({ maxLength: 60 }),
+      fc.array(tokens).map((t) => t.join('')),
+    );
     fc.assert(
       fc.property(text, (query) => {
         const result = parsePermissionQuery(query);
@@ -352,7 +356,9 @@ describe('parsePermissionQuery', () => {
 function printQuery(query: PermissionQuery): string {
   if (query.kind === 'permission') return query.name;
   if (query.kind === 'and') {
-    return query.operands.map((q) => (q.kind === 'or' ? `(${printQuery(q)})` : printQuery(q))).join(' AND ');
+    return query.operands
+      .map((q) => (q.kind === 'or' ? `(${printQuery(q)})` : printQuery(q)))
+      .join(' AND ');
   }
   return query.operands.map(printQuery).join(' OR ');
 }
@@ -391,7 +397,7 @@ describe('evaluatePermissionQuery', () => {
 
   it('evaluates a printed and reparsed query as the original', () => {
     const names = ['a', 'b', 'c', 'd'];
-    const { query } = fc.letrec((tie) => ({
+    const { query } = fc.letrec<{ query: PermissionQuery }>((tie) => ({
       query: fc.oneof(
         { depthSize: 'small', maxDepth: 6 },
         fc.constantFrom(...names).map(name),
@@ -407,11 +413,8 @@ describe('evaluatePermissionQuery', () => {
 
     fc.assert(
       fc.property(query, heldNames, (original, heldNow) => {
-        const reparsed = parsed(printQuery(original as PermissionQuery));
-        assert.equal(
-          evaluatePermissionQuery(reparsed, heldNow),
-          naive(original as PermissionQuery, heldNow),
-        );
+        const reparsed = parsed(printQuery(original));
+        assert.equal(evaluatePermissionQuery(reparsed, heldNow), naive(original, heldNow));
       }),
     );
   });

@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ const STOP_TIMEOUT_MS = 15_000;
 export interface ServerProcess {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   url: string;
-  /** The bootstrap root key (`KEYGATE_ROOT_KEY`). */
+  /** The bootstrap root key: `KEYGATE_ROOT_KEY`, or the generated one when that was `''`. */
   rootKey: string;
   /** The embedded store's directory (`KEYGATE_DATA_DIR`). */
   dataDir: string;
@@ -87,7 +87,17 @@ export async function startServerProcess(
     await stop();
     throw error;
   }
-  return { url, rootKey, dataDir, stop, output: watched.output };
+  const key = rootKey || (await generatedRootKey(dataDir));
+  return { url, rootKey: key, dataDir, stop, output: watched.output };
+}
+
+/** The root key the server generated when started without one, or `''` if it wrote none. */
+async function generatedRootKey(dataDir: string): Promise<string> {
+  try {
+    return (await readFile(join(dataDir, 'initial-root-key'), 'utf8')).trim();
+  } catch {
+    return '';
+  }
 }
 
 interface WatchedProcess {

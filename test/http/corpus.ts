@@ -1,0 +1,951 @@
+/**
+ * A corpus of hostile requests for every route of the HTTP API that takes a body, a query
+ * or a path parameter, with what a correct server answers to each.
+ */
+import type { TestApp } from '../support/app.ts';
+
+/** The records the corpus aims at, made before it runs. */
+export interface Fixture {
+  apiId: string;
+  /** A key that is only read. */
+  keyId: string;
+  /** A key the PATCH cases change. */
+  patchKeyId: string;
+  /** A key the roll cases roll. */
+  rollKeyId: string;
+  /** A key the DELETE cases aim at; no case may revoke it. */
+  deleteKeyId: string;
+  rootKeyId: string;
+  /** The secret of a key holding the rate limit `burst`. */
+  verifyKey: string;
+}
+
+/** Creates the records the corpus aims at, with the bootstrap root key. */
+export async function createFixture(t: TestApp): Promise<Fixture> {
+  const created = async (url: string, body: unknown) => {
+    const answer = await t.request({ method: 'POST', url, body });
+    if (answer.status !== 201) throw new Error(`fixture ${url} answered ${answer.status}`);
+    return answer.body as { id: string; key: string };
+  };
+
+  const api = await created('/v1/apis', { name: 'corpus' });
+  const keys = `/v1/apis/${api.id}/keys`;
+  const burst = { name: 'burst', limit: 1_000_000, duration: 60_000 };
+  const verified = await created(keys, { name: 'verified', ratelimits: [burst] });
+  return {
+    apiId: api.id,
+    keyId: (await created(keys, { name: 'read' })).id,
+    patchKeyId: (await created(keys, { name: 'patched' })).id,
+    rollKeyId: (await created(keys, { name: 'rolled' })).id,
+    deleteKeyId: (await created(keys, { name: 'kept' })).id,
+    rootKeyId: (await created('/v1/root-keys', { name: 'corpus', permissions: [] })).id,
+    verifyKey: verified.key,
+  };
+}
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/** One request, as raw as a client on the wire can make it. */
+export interface Probe {
+  method: Method;
+  url: string;
+  /** The body text; `undefined` sends none. */
+  payload?: string;
+  /** Defaults to `application/json` whenever there is a payload; `null` sends none. */
+  contentType?: string | null;
+}
+
+/**
+ * What a correct server answers:
+ * - `refused`: a 4xx problem (one of `status`); a 400 names `field` in its `errors`.
+ * - `accepted`: a 2xx whose record reads back `stored` (default: the value sent) at `field`,
+ *   and whose body holds `answer`.
+ * - `either`: a 400 naming `field`, or a 2xx that reads back as `accepted` does; for inputs
+ *   the design leaves open, such as lone surrogates, where only silent change is wrong.
+ */
+export type Expectation =
+  | { kind: 'refused'; status: readonly number[]; field?: string | undefined }
+  | {
+      kind: 'accepted' | 'either';
+      field?: string | undefined;
+      stored?: unknown;
+      answer?: Record<string, unknown> | undefined;
+    };
+
+export interface Case {
+  route: string;
+  name: string;
+  probe(fixture: Fixture): Probe;
+  expect: Expectation;
+  /** The value sent at `expect.field`, for the read-back. */
+  sent?: unknown;
+  /** Part of the subset also run on PostgreSQL. */
+  core: boolean;
+  /** Reads back the record a 2xx created or changed; `undefined` when nothing is stored. */
+  readBack?: ReadBack | undefined;
+}
+
+/** The stored record behind a 2xx answer, as the API (or the store) shows it. */
+export type ReadBack = (
+  t: TestApp,
+  fixture: Fixture,
+  answer: { id?: string },
+) => Promise<Record<string, unknown>>;
+
+const BAD_REQUEST = [400] as const;
+
+// ---------------------------------------------------------------------------------------
+// Values for one field
+
+/** One value for one field, raw JSON text when JavaScript cannot say it (`NaN`, `1e400`). */
+interface FieldValue {
+  name: string;
+  value?: unknown;
+  raw?: string;
+  outcome: 'refused' | 'accepted' | 'either';
+  /** What a 2xx must read back, when not the value sent. */
+  stored?: unknown;
+  answer?: Record<string, unknown>;
+  /** Refused for the body as a whole (malformed JSON), not for this field. */
+  wholeBody?: boolean;
+  core?: boolean;
+}
+
+const TEN_THOUSAND = 'x'.repeat(10_000);
+const SAFE = Number.MAX_SAFE_INTEGER;
+
+function refused(name: string, value: unknown, core = false): FieldValue {
+  return { name, value, outcome: 'refused', core };
+}
+
+function accepted(name: string, value: unknown, stored?: unknown, core = false): FieldValue {
+  return { name, value, outcome: 'accepted', ...(stored === undefined ? {} : { stored }), core };
+}
+
+type JsonType = 'string' | 'integer' | 'boolean' | 'array' | 'object';
+
+const WRONG_TYPES: Record<JsonType, [string, unknown][]> = {
+  string: [
+    ['a number', 123],
+    ['a boolean', true],
+    ['an object', { a: 1 }],
+    ['an array', ['a']],
+  ],
+  integer: [
+    ['a string', '5'],
+    ['a boolean', true],
+    ['an object', {}],
+    ['an array', [1]],
+    ['the string "NaN"', 'NaN'],
+  ],
+  boolean: [
+    ['a string', 'true'],
+    ['a number', 1],
+    ['an object', {}],
+    ['an array', [true]],
+  ],
+  array: [
+    ['an object', { 0: 'a' }],
+    ['a string', 'a'],
+    ['a number', 1],
+    ['a boolean', true],
+  ],
+  object: [
+    ['an array', []],
+    ['a string', 'a'],
+    ['a number', 1],
+    ['a boolean', false],
+  ],
+};
+
+/** What `null` clears a field to, for fields that take `null` (those of PATCH). */
+type Cleared = { to: unknown } | undefined;
+
+/** Values of the wrong JSON type; `null` is refused unless the field can be cleared. */
+function wrongTypes(type: JsonType, cleared?: Cleared): FieldValue[] {
+  const values = WRONG_TYPES[type].map(([name, value], i) => refused(name, value, i === 0));
+  values.push(cleared ? accepted('null (clears it)', null, cleared.to) : refused('null', null));
+  return values;
+}
+
+/** Free text such as a name: printable, any script, `max` characters at most. */
+export function textValues(max: number): FieldValue[] {
+  return [
+    refused('an empty string', ''),
+    accepted(`${max} characters`, 'n'.repeat(max)),
+    refused(`${max + 1} characters`, 'n'.repeat(max + 1)),
+    refused('10,000 characters', TEN_THOUSAND, true),
+    refused('a NUL byte', 'a\u0000b', true),
+    refused('only a NUL byte', '\u0000'),
+    refused('a newline', 'a\nb'),
+    refused('a tab', 'a\tb'),
+    refused('an ANSI escape sequence', '\u001b[31mred', true),
+    refused('DEL', 'a\u007f'),
+    { name: 'a C1 control character', value: 'a\u0085b', outcome: 'either' },
+    accepted('emoji and a ZWJ sequence', 'rocket 🚀 👩‍👩‍👧 🇺🇦', undefined, true),
+    accepted('right-to-left text', 'مرحبا שלום', undefined, true),
+    accepted('a right-to-left override', 'abc\u202edcba', undefined, true),
+    accepted('combining characters', 'Z̴̡̛a̸͎̓l̵g̶o̷ é', undefined, true),
+    accepted('a zero-width joiner and a BOM', '\u200d\ufeffx'),
+    { name: 'a lone high surrogate', raw: '"a\\ud800b"', outcome: 'either', core: true },
+    { name: 'a lone low surrogate', raw: '"\\udfff"', outcome: 'either', core: true },
+    { name: 'surrogates in the wrong order', raw: '"\\udc00\\ud800"', outcome: 'either' },
+    { name: `${max} emoji`, value: '🚀'.repeat(max), outcome: 'either' },
+  ];
+}
+
+/** A short text with no stored read-back worth checking beyond length and controls. */
+function shortTextValues(): FieldValue[] {
+  return [
+    refused('an empty string', ''),
+    refused('10,000 characters', TEN_THOUSAND, true),
+    refused('a NUL byte', 'a\u0000b', true),
+    refused('an ANSI escape sequence', '\u001b[31mred'),
+    accepted('emoji', 'limit 🚀', undefined, true),
+    { name: 'a lone high surrogate', raw: '"a\\ud800b"', outcome: 'either', core: true },
+  ];
+}
+
+/** Integers from `min` to `max`, both inclusive. */
+function integerValues(min: number, max: number): FieldValue[] {
+  return [
+    ...wrongTypes('integer'),
+    accepted(`${min}`, min),
+    accepted(`${max}`, max),
+    refused(`${min - 1}`, min - 1, true),
+    refused(`${max + 1}`, max + 1),
+    refused('a fraction', 1.5, true),
+    refused('1e308', 1e308, true),
+    refused('2^53', 2 ** 53),
+    { name: '1e400 (infinite as a double)', raw: '1e400', outcome: 'refused' },
+    { name: 'a literal NaN', raw: 'NaN', outcome: 'refused', wholeBody: true, core: true },
+    { name: 'a literal Infinity', raw: 'Infinity', outcome: 'refused', wholeBody: true },
+    { name: 'a hexadecimal literal', raw: '0x10', outcome: 'refused', wholeBody: true },
+  ];
+}
+
+function booleanValues(): FieldValue[] {
+  return [...wrongTypes('boolean'), accepted('true', true), accepted('false', false)];
+}
+
+function enumValues(valid: string[]): FieldValue[] {
+  return [
+    ...wrongTypes('string'),
+    ...valid.map((value) => accepted(value, value)),
+    refused('an unknown value', 'leaky-bucket'),
+    refused('the right value in upper case', valid[0]?.toUpperCase()),
+    refused('an empty string', ''),
+    refused('a NUL byte', `${valid[0]}\u0000`),
+  ];
+}
+
+function permissionListValues(cleared?: Cleared): FieldValue[] {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `api.perm_${i}.read_key`);
+  return [
+    ...wrongTypes('array', cleared),
+    accepted('no permissions', []),
+    accepted('names with every allowed sign', ['api.*.verify_key', 'a:b-c_d.*', '*']),
+    accepted('1,000 permissions', many(1000)),
+    refused('1,001 permissions', many(1001), true),
+    refused('a number among them', ['a', 1]),
+    refused('null among them', [null]),
+    refused('an object among them', [{}]),
+    refused('an empty name', ['']),
+    accepted('a name of 256 characters', ['p'.repeat(256)]),
+    refused('a name of 257 characters', ['p'.repeat(257)]),
+    refused('a name of 10,000 characters', [TEN_THOUSAND], true),
+    refused('a NUL byte in a name', ['api\u0000.read'], true),
+    refused('an emoji name', ['🚀'], true),
+    refused('a space in a name', ['read key']),
+    refused('a name twice', ['read', 'read']),
+  ];
+}
+
+function metaValues(cleared?: Cleared): FieldValue[] {
+  const nestedArrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+  const nestedObjects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  return [
+    ...wrongTypes('object', cleared),
+    accepted('an empty object', {}),
+    accepted('unicode keys and values', { '🚀': 'שלום', 'é': ['Z̴̡̛a'] }, undefined, true),
+    accepted('huge and tiny numbers', { big: 1e308, small: 5e-324, negative: -1e308 }),
+    accepted('a string of 10,000 characters', { text: TEN_THOUSAND }, undefined, true),
+    accepted('exactly 16 KiB as JSON', { a: 'm'.repeat(16 * 1024 - 8) }),
+    refused('one byte over 16 KiB', { a: 'm'.repeat(16 * 1024 - 7) }, true),
+    refused('16 KiB of multi-byte text', { a: 'é'.repeat(9000) }),
+    { name: 'NUL bytes in keys and values', value: { 'a\u0000': 'b\u0000' }, outcome: 'either', core: true },
+    { name: 'control characters', value: { a: '\u001b[2J\u0007' }, outcome: 'either' },
+    { name: 'a lone surrogate', raw: '{"a":"\\ud800"}', outcome: 'either', core: true },
+    accepted('100 levels of nesting', JSON.parse(nestedObjects(100))),
+    { name: '8,000 levels of arrays (under 16 KiB)', raw: `{"a":${nestedArrays(8000)}}`, outcome: 'either', core: true },
+    { name: '20,000 levels of arrays (over 16 KiB)', raw: `{"a":${nestedArrays(20_000)}}`, outcome: 'refused', core: true },
+    { name: '10,000 levels of objects', raw: nestedObjects(10_000), outcome: 'refused' },
+  ];
+}
+
+function timestampValues(cleared?: Cleared): FieldValue[] {
+  return [
+    ...wrongTypes('string', cleared),
+    accepted('a future time', '2030-01-01T00:00:00.000Z', undefined, true),
+    accepted('the last second of year 9999', '9999-12-31T23:59:59Z', '9999-12-31T23:59:59.000Z'),
+    accepted('an offset of +14:00', '2030-06-01T12:00:00+14:00', '2030-05-31T22:00:00.000Z'),
+    accepted('nanoseconds', '2030-01-01T00:00:00.123456789Z', '2030-01-01T00:00:00.123Z'),
+    refused('an empty string', ''),
+    refused('words', 'tomorrow'),
+    refused('the 30th of February', '2030-02-30T00:00:00Z'),
+    refused('a date without a time', '2030-01-01'),
+    refused('a time without a zone', '2030-01-01T00:00:00'),
+    refused('a past time', '2000-01-01T00:00:00Z', true),
+    refused('a leap second in the past', '1990-12-31T23:59:60Z', true),
+    {
+      name: 'a leap second in the future',
+      value: '2030-12-31T23:59:60Z',
+      outcome: 'either',
+      stored: '2031-01-01T00:00:00.000Z',
+      core: true,
+    },
+    refused('a six-digit year', '+275760-09-13T00:00:00Z'),
+    refused('10,000 characters', TEN_THOUSAND, true),
+    refused('a trailing NUL byte', '2030-01-01T00:00:00Z\u0000', true),
+  ];
+}
+
+function prefixValues(): FieldValue[] {
+  return [
+    ...wrongTypes('string'),
+    accepted('a valid prefix', 'ok_2', undefined, true),
+    accepted('20 characters', 'p'.repeat(20)),
+    refused('21 characters', 'p'.repeat(21)),
+    refused('an empty string', ''),
+    refused('a trailing _', 'ab_', true),
+    refused('a leading _', '_ab'),
+    refused('a leading digit', '1ab'),
+    refused('upper case', 'Ab'),
+    refused('a hyphen', 'a-b'),
+    refused('10,000 characters', TEN_THOUSAND, true),
+    refused('a NUL byte', 'a\u0000', true),
+    refused('cyrillic', 'ключ', true),
+  ];
+}
+
+function creditsValues(cleared?: Cleared): FieldValue[] {
+  return [
+    ...wrongTypes('object', cleared),
+    accepted('a balance with a monthly refill', {
+      remaining: 10,
+      refill: { interval: 'monthly', amount: 10, day: 31 },
+    }),
+    refused('no remaining', {}, true),
+    refused('an unknown field', { remaining: 1, bogus: true }, true),
+    refused('an unknown field in refill', { remaining: 1, refill: { interval: 'daily', amount: 1, x: 1 } }),
+    refused('a refill that is an array', { remaining: 1, refill: [] }),
+    refused('a refill without an interval', { remaining: 1, refill: { amount: 1 } }),
+  ];
+}
+
+const A_LIMIT = { name: 'requests', limit: 10, duration: 1000 };
+
+function rateLimitListValues(cleared?: Cleared): FieldValue[] {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => ({ ...A_LIMIT, name: `l${i}` }));
+  return [
+    ...wrongTypes('array', cleared),
+    accepted('no limits', []),
+    accepted('every option', [
+      { ...A_LIMIT, algorithm: 'token-bucket', burst: 20, autoApply: false, shadow: true },
+    ]),
+    accepted('50 limits', many(50)),
+    refused('51 limits', many(51), true),
+    refused('a name twice', [A_LIMIT, A_LIMIT], true),
+    refused('a limit that is a string', ['requests']),
+    refused('a limit that is an array', [[A_LIMIT]]),
+    refused('a limit without a duration', [{ name: 'a', limit: 1 }]),
+    refused('an unknown field in a limit', [{ ...A_LIMIT, window: 1000 }], true),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// Routes
+
+/** One field of a body and the values to try in it. */
+interface FieldSpec {
+  field: string;
+  values: FieldValue[];
+  /** The valid body the value is placed into; defaults to the route's. */
+  base?: (fixture: Fixture) => Record<string, unknown>;
+}
+
+/** A route that takes a JSON body. */
+interface BodyRoute {
+  route: string;
+  method: 'POST' | 'PATCH';
+  url(fixture: Fixture): string;
+  /** A valid body. */
+  base(fixture: Fixture): Record<string, unknown>;
+  /** No body at all is valid too. */
+  bodyOptional?: boolean;
+  fields: FieldSpec[];
+  readBack?: ReadBack;
+}
+
+const readKey = (id: (fixture: Fixture, answer: { id?: string }) => string): ReadBack => {
+  return async (t, fixture, answer) => {
+    const read = await t.request({ method: 'GET', url: `/v1/keys/${id(fixture, answer)}` });
+    const key = read.body as { start: string };
+    return { ...read.body, prefix: key.start.slice(0, key.start.lastIndexOf('_')) };
+  };
+};
+
+const readRootKey: ReadBack = async (t, _fixture, answer) => {
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+    const page = await t.request({ method: 'GET', url: `/v1/root-keys?limit=100${query}` });
+    const found = page.body.items.find((item: { id: string }) => item.id === answer.id);
+    if (found) return found;
+    cursor = page.body.nextCursor;
+  } while (cursor !== null);
+  throw new Error(`root key ${answer.id} is not listed`);
+};
+
+/** There is no route that reads a workspace, so its name is read from the store. */
+const readWorkspace: ReadBack = async (t, _fixture, answer) => {
+  const workspace = await t.keygate.store.getWorkspace(answer.id ?? '');
+  if (!workspace) throw new Error(`workspace ${answer.id} was not stored`);
+  return { ...workspace };
+};
+
+/** The settings of a key; PATCH takes `null` for most of them, to clear them. */
+function keySettingFields(patch: boolean): FieldSpec[] {
+  const cleared = (to: unknown): Cleared => (patch ? { to } : undefined);
+  const credits = () => ({ credits: { remaining: 5, refill: { interval: 'daily', amount: 5 } } });
+  const limits = () => ({ ratelimits: [{ ...A_LIMIT, algorithm: 'token-bucket', burst: 5 }] });
+  return [
+    { field: 'name', values: [...wrongTypes('string', cleared(null)), ...textValues(200)] },
+    { field: 'externalId', values: [...wrongTypes('string', cleared(null)), ...textValues(256)] },
+    { field: 'meta', values: metaValues(cleared(null)) },
+    { field: 'permissions', values: permissionListValues(cleared([])) },
+    { field: 'enabled', values: booleanValues() },
+    { field: 'expiresAt', values: timestampValues(cleared(null)) },
+    { field: 'credits', values: creditsValues(cleared(null)) },
+    { field: 'credits.remaining', values: integerValues(0, SAFE), base: credits },
+    { field: 'credits.refill', values: wrongTypes('object'), base: credits },
+    { field: 'credits.refill.interval', values: enumValues(['daily', 'monthly', 'never']), base: credits },
+    { field: 'credits.refill.amount', values: integerValues(0, SAFE), base: credits },
+    { field: 'credits.refill.day', values: integerValues(1, 31), base: credits },
+    { field: 'ratelimits', values: rateLimitListValues(cleared([])) },
+    { field: 'ratelimits[0]', values: wrongTypes('object'), base: limits },
+    { field: 'ratelimits[0].name', values: [...wrongTypes('string'), ...shortTextValues()], base: limits },
+    { field: 'ratelimits[0].limit', values: integerValues(1, SAFE), base: limits },
+    { field: 'ratelimits[0].duration', values: integerValues(1, 31 * 24 * 3600 * 1000), base: limits },
+    { field: 'ratelimits[0].algorithm', values: enumValues(['sliding-window', 'token-bucket']), base: limits },
+    { field: 'ratelimits[0].burst', values: integerValues(1, SAFE), base: limits },
+    { field: 'ratelimits[0].autoApply', values: booleanValues(), base: limits },
+    { field: 'ratelimits[0].shadow', values: booleanValues(), base: limits },
+  ];
+}
+
+const MALFORMED = { valid: false, code: 'MALFORMED' };
+const VALID = { valid: true, code: 'VALID' };
+
+function verifyFields(): FieldSpec[] {
+  const named = (fixture: Fixture) => ({ key: fixture.verifyKey, ratelimits: [{ name: 'burst' }] });
+  const answered = (value: FieldValue, answer: Record<string, unknown>) =>
+    value.outcome === 'refused' ? value : { ...value, answer };
+  return [
+    {
+      field: 'key',
+      values: [
+        ...wrongTypes('string'),
+        refused('an empty string', ''),
+        { ...accepted('512 characters', 'k'.repeat(512)), answer: MALFORMED },
+        refused('513 characters', 'k'.repeat(513)),
+        refused('10,000 characters', TEN_THOUSAND, true),
+        { ...accepted('a NUL byte', 'kg_\u0000', undefined, true), answer: MALFORMED },
+        { ...accepted('emoji', 'kg_🚀🚀🚀', undefined, true), answer: MALFORMED },
+        { name: 'a lone surrogate', raw: '"kg_\\ud800"', outcome: 'accepted', answer: MALFORMED, core: true },
+      ],
+    },
+    {
+      field: 'apiId',
+      values: [
+        ...wrongTypes('string'),
+        refused('an empty string', ''),
+        refused('a NUL byte', 'api_\u0000', true),
+        refused('10,000 characters', TEN_THOUSAND, true),
+        refused('unicode', 'api_ключ', true),
+        refused('a path', '../../etc'),
+        { ...accepted('an unknown API', 'api_0000000000000000000000'), answer: { valid: false, code: 'NOT_FOUND' } },
+      ],
+    },
+    {
+      field: 'permissions',
+      values: [
+        ...wrongTypes('string'),
+        refused('an empty string', ''),
+        refused('1,001 characters', 'p'.repeat(1001)),
+        refused('10,000 characters', TEN_THOUSAND, true),
+        refused('a NUL byte', 'read\u0000', true),
+        refused('emoji', '🚀', true),
+        refused('a dangling operator', 'read AND'),
+        refused('17 levels of nesting', `${'('.repeat(17)}read${')'.repeat(17)}`),
+        refused('400 levels of nesting', `${'('.repeat(400)}read${')'.repeat(400)}`),
+        {
+          ...accepted('16 levels of nesting', `${'('.repeat(16)}read${')'.repeat(16)}`),
+          answer: { valid: false, code: 'INSUFFICIENT_PERMISSIONS' },
+        },
+      ],
+    },
+    { field: 'cost', values: integerValues(0, SAFE).map((v) => answered(v, VALID)) },
+    {
+      field: 'ratelimits',
+      values: [
+        ...wrongTypes('array'),
+        { ...accepted('a limit the key has', [{ name: 'burst' }]), answer: VALID },
+        refused('a limit the key does not have', [{ name: 'nope' }], true),
+        refused('51 limits', Array.from({ length: 51 }, () => ({ name: 'burst' }))),
+      ],
+    },
+    { field: 'ratelimits[0]', values: wrongTypes('object'), base: named },
+    {
+      field: 'ratelimits[0].name',
+      values: [
+        ...wrongTypes('string'),
+        refused('an empty string', ''),
+        refused('10,000 characters', TEN_THOUSAND, true),
+        refused('a NUL byte', 'burst\u0000', true),
+      ],
+      base: named,
+    },
+    {
+      field: 'ratelimits[0].cost',
+      values: integerValues(0, SAFE).map((v) => answered(v, VALID)),
+      base: named,
+    },
+    {
+      field: 'tags',
+      values: [
+        ...wrongTypes('array'),
+        { ...accepted('20 tags', Array.from({ length: 20 }, (_, i) => `t${i}`)), answer: VALID },
+        refused('21 tags', Array.from({ length: 21 }, (_, i) => `t${i}`)),
+        refused('a number among them', [1]),
+        refused('a tag of 129 characters', ['t'.repeat(129)]),
+        refused('a tag of 10,000 characters', [TEN_THOUSAND], true),
+        { name: 'a NUL byte in a tag', value: ['a\u0000'], outcome: 'either', core: true },
+        { ...accepted('unicode tags', ['🚀', 'שלום', 'é']), answer: VALID, core: true },
+      ],
+    },
+  ];
+}
+
+export const BODY_ROUTES: BodyRoute[] = [
+  {
+    route: 'POST /v1/workspaces',
+    method: 'POST',
+    url: () => '/v1/workspaces',
+    base: () => ({ name: 'tenant' }),
+    fields: [{ field: 'name', values: [...wrongTypes('string'), ...textValues(200)] }],
+    readBack: readWorkspace,
+  },
+  {
+    route: 'POST /v1/root-keys',
+    method: 'POST',
+    url: () => '/v1/root-keys',
+    base: () => ({ name: 'robot', permissions: [] }),
+    fields: [
+      { field: 'name', values: [...wrongTypes('string'), ...textValues(200)] },
+      { field: 'permissions', values: permissionListValues() },
+    ],
+    readBack: readRootKey,
+  },
+  {
+    route: 'POST /v1/apis',
+    method: 'POST',
+    url: () => '/v1/apis',
+    base: () => ({ name: 'payments' }),
+    fields: [
+      { field: 'name', values: [...wrongTypes('string'), ...textValues(200)] },
+      { field: 'prefix', values: prefixValues() },
+    ],
+    readBack: async (t, _fixture, answer) =>
+      (await t.request({ method: 'GET', url: `/v1/apis/${answer.id}` })).body,
+  },
+  {
+    route: 'POST /v1/apis/:apiId/keys',
+    method: 'POST',
+    url: (f) => `/v1/apis/${f.apiId}/keys`,
+    base: () => ({}),
+    fields: [...keySettingFields(false), { field: 'prefix', values: prefixValues() }],
+    readBack: readKey((_f, answer) => answer.id ?? ''),
+  },
+  {
+    route: 'PATCH /v1/keys/:keyId',
+    method: 'PATCH',
+    url: (f) => `/v1/keys/${f.patchKeyId}`,
+    base: () => ({}),
+    fields: keySettingFields(true),
+    readBack: readKey((f) => f.patchKeyId),
+  },
+  {
+    route: 'POST /v1/keys/:keyId/roll',
+    method: 'POST',
+    url: (f) => `/v1/keys/${f.rollKeyId}/roll`,
+    base: () => ({}),
+    bodyOptional: true,
+    fields: [{ field: 'gracePeriodMs', values: integerValues(0, 30 * 24 * 3600 * 1000) }],
+    readBack: readKey((_f, answer) => answer.id ?? ''),
+  },
+  {
+    route: 'POST /v1/keys/verify',
+    method: 'POST',
+    url: () => '/v1/keys/verify',
+    base: (f) => ({ key: f.verifyKey }),
+    fields: verifyFields(),
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// Building the cases
+
+type PathSegment = string | number;
+
+function parsePath(field: string): PathSegment[] {
+  return field
+    .split(/\.|(?=\[)/)
+    .map((part) => (part.startsWith('[') ? Number(part.slice(1, -1)) : part));
+}
+
+/** The value at `field` (`credits.refill.day`, `ratelimits[0].name`) of a record. */
+export function valueAt(record: unknown, field: string): unknown {
+  let value = record;
+  for (const segment of parsePath(field)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PathSegment, unknown>)[segment];
+  }
+  return value;
+}
+
+const RAW_MARK = '\u0001raw\u0001';
+
+/** The body text of `base` with `value` (or the raw JSON `raw`) at `field`. */
+function bodyWith(base: Record<string, unknown>, field: string, value: FieldValue): string {
+  const copy = structuredClone(base);
+  const path = parsePath(field);
+  let parent: Record<PathSegment, unknown> = copy;
+  for (const segment of path.slice(0, -1)) parent = parent[segment] as Record<PathSegment, unknown>;
+  const last = path[path.length - 1] as PathSegment;
+  parent[last] = value.raw === undefined ? value.value : RAW_MARK;
+
+  const text = JSON.stringify(copy);
+  return value.raw === undefined ? text : text.replace(JSON.stringify(RAW_MARK), value.raw);
+}
+
+function sentValue(value: FieldValue): unknown {
+  if (value.raw === undefined) return value.value;
+  try {
+    return JSON.parse(value.raw);
+  } catch {
+    return undefined;
+  }
+}
+
+function fieldCase(route: BodyRoute, spec: FieldSpec, value: FieldValue): Case {
+  const base = spec.base ?? route.base;
+  const expect: Expectation =
+    value.outcome === 'refused'
+      ? { kind: 'refused', status: BAD_REQUEST, field: value.wholeBody ? undefined : spec.field }
+      : { kind: value.outcome, field: spec.field, stored: value.stored, answer: value.answer };
+  return {
+    route: route.route,
+    name: `${spec.field}: ${value.name}`,
+    probe: (f) => ({ method: route.method, url: route.url(f), payload: bodyWith(base(f), spec.field, value) }),
+    expect,
+    sent: sentValue(value),
+    core: value.core ?? false,
+    readBack: route.readBack,
+  };
+}
+
+/** A body that also sets `__proto__`, which a careless parser turns into a prototype. */
+function withProto(body: string): string {
+  const fields = body.slice(1, -1);
+  return `{"__proto__":{"isAdmin":true}${fields === '' ? '' : `,${fields}`}}`;
+}
+
+/** Cases about the body as a whole, for any route that takes one. */
+function bodyCases(route: BodyRoute): Case[] {
+  const refusedAs = (status: number[], field?: string): Expectation => ({ kind: 'refused', status, field });
+  const make = (name: string, payload: string | undefined, expect: Expectation, extra: Partial<Probe> = {}, core = false): Case => ({
+    route: route.route,
+    name,
+    probe: (f) => ({ method: route.method, url: route.url(f), ...(payload === undefined ? {} : { payload }), ...extra }),
+    expect,
+    core,
+    readBack: route.readBack,
+  });
+  const valid = (f: Fixture) => JSON.stringify(route.base(f));
+  const withBase = (name: string, body: (f: Fixture) => string, expect: Expectation, extra: Partial<Probe> = {}, core = false): Case => ({
+    ...make(name, undefined, expect, extra, core),
+    probe: (f) => ({ method: route.method, url: route.url(f), payload: body(f), ...extra }),
+  });
+  const optional = route.bodyOptional === true;
+  const mib = JSON.stringify({ padding: 'x'.repeat(1024 * 1024) });
+
+  return [
+    make('malformed JSON', '{"name": ', refusedAs([400]), {}, true),
+    make('a single quote', "{'name': 'x'}", refusedAs([400])),
+    withBase('trailing garbage after the JSON', (f) => `${valid(f)} trailing`, refusedAs([400])),
+    make('an empty body with a JSON content type', '', optional ? { kind: 'either' } : refusedAs([400]), {}, true),
+    make('no body and no content type', undefined, optional ? { kind: 'accepted' } : refusedAs([400], 'body'), { contentType: null }),
+    withBase('the valid body as text/plain', valid, refusedAs([400, 415]), { contentType: 'text/plain' }, true),
+    withBase('the valid body as a form', valid, refusedAs([415]), { contentType: 'application/x-www-form-urlencoded' }),
+    withBase('the valid body as XML', valid, refusedAs([415]), { contentType: 'application/xml' }),
+    withBase('the valid body with no content type', valid, refusedAs([400, 415]), { contentType: null }),
+    withBase('a body of 1 MiB', () => mib, refusedAs([413]), {}, true),
+    withBase('a body of 1 MiB as text/plain', () => mib, refusedAs([413, 415])),
+    make('an empty array', '[]', refusedAs([400], 'body'), {}, true),
+    withBase('the valid body inside an array', (f) => `[${valid(f)}]`, refusedAs([400], 'body')),
+    make('null', 'null', refusedAs([400], 'body')),
+    make('a string', '"name"', refusedAs([400], 'body')),
+    make('a number', '42', refusedAs([400], 'body')),
+    make('true', 'true', refusedAs([400], 'body')),
+    withBase('an unknown field', (f) => JSON.stringify({ ...route.base(f), isAdmin: true }), refusedAs([400], 'isAdmin'), {}, true),
+    withBase('a __proto__ field', (f) => withProto(valid(f)), refusedAs([400])),
+  ];
+}
+
+/** Refusals of a path parameter: 400 naming it, or 404 for a well-formed unknown id. */
+const PATH_VALUES: { name: string; segment: string; expect: 'invalid' | 'unparsable' | 'absent'; core?: boolean }[] = [
+  { name: 'a NUL byte', segment: '%00', expect: 'invalid', core: true },
+  { name: 'an encoded ../..', segment: '..%2F..', expect: 'invalid', core: true },
+  { name: 'an encoded ..', segment: '%2e%2e', expect: 'invalid' },
+  { name: '65 characters', segment: 'k'.repeat(65), expect: 'invalid' },
+  { name: '5,000 characters', segment: 'k'.repeat(5000), expect: 'unparsable', core: true },
+  { name: 'a unicode id', segment: encodeURIComponent('ключ_🚀'), expect: 'invalid', core: true },
+  { name: 'a bare %', segment: '%', expect: 'unparsable', core: true },
+  { name: 'an encoded lone surrogate', segment: '%ED%A0%80', expect: 'unparsable' },
+  { name: 'SQL', segment: encodeURIComponent("x' OR '1'='1"), expect: 'invalid' },
+  { name: 'a well-formed unknown id', segment: 'key_0000000000000000000000', expect: 'absent', core: true },
+];
+
+interface PathRoute {
+  route: string;
+  method: Method;
+  param: string;
+  url(fixture: Fixture, id: string): string;
+  body?: (fixture: Fixture) => Record<string, unknown>;
+}
+
+export const PATH_ROUTES: PathRoute[] = [
+  { route: 'DELETE /v1/root-keys/:rootKeyId', method: 'DELETE', param: 'rootKeyId', url: (_f, id) => `/v1/root-keys/${id}` },
+  { route: 'GET /v1/apis/:apiId', method: 'GET', param: 'apiId', url: (_f, id) => `/v1/apis/${id}` },
+  { route: 'DELETE /v1/apis/:apiId', method: 'DELETE', param: 'apiId', url: (_f, id) => `/v1/apis/${id}` },
+  { route: 'POST /v1/apis/:apiId/keys', method: 'POST', param: 'apiId', url: (_f, id) => `/v1/apis/${id}/keys`, body: () => ({ name: 'x' }) },
+  { route: 'GET /v1/apis/:apiId/keys', method: 'GET', param: 'apiId', url: (_f, id) => `/v1/apis/${id}/keys` },
+  { route: 'GET /v1/keys/:keyId', method: 'GET', param: 'keyId', url: (_f, id) => `/v1/keys/${id}` },
+  { route: 'PATCH /v1/keys/:keyId', method: 'PATCH', param: 'keyId', url: (_f, id) => `/v1/keys/${id}`, body: () => ({ name: 'x' }) },
+  { route: 'DELETE /v1/keys/:keyId', method: 'DELETE', param: 'keyId', url: (_f, id) => `/v1/keys/${id}` },
+  { route: 'POST /v1/keys/:keyId/roll', method: 'POST', param: 'keyId', url: (_f, id) => `/v1/keys/${id}/roll`, body: () => ({}) },
+];
+
+function pathCases(route: PathRoute): Case[] {
+  return PATH_VALUES.map((value) => {
+    const expect: Expectation =
+      value.expect === 'invalid'
+        ? { kind: 'refused', status: BAD_REQUEST, field: `params.${route.param}` }
+        : value.expect === 'absent'
+          ? { kind: 'refused', status: [404] }
+          : { kind: 'refused', status: [400, 404, 414] };
+    return {
+      route: route.route,
+      name: `${route.param}: ${value.name}`,
+      probe: (f) => ({
+        method: route.method,
+        url: route.url(f, value.segment),
+        ...(route.body ? { payload: JSON.stringify(route.body(f)) } : {}),
+      }),
+      expect,
+      core: value.core ?? false,
+    };
+  });
+}
+
+interface QueryValue {
+  name: string;
+  query: string;
+  expect: Expectation;
+  core?: boolean;
+}
+
+const invalidQuery = (field: string): Expectation => ({ kind: 'refused', status: BAD_REQUEST, field });
+const cursorOf = (text: string) => Buffer.from(text).toString('base64url');
+
+const LIST_QUERIES: QueryValue[] = [
+  { name: 'limit=0', query: 'limit=0', expect: invalidQuery('query.limit'), core: true },
+  { name: 'limit=101', query: 'limit=101', expect: invalidQuery('query.limit'), core: true },
+  { name: 'limit=-1', query: 'limit=-1', expect: invalidQuery('query.limit') },
+  { name: 'limit=abc', query: 'limit=abc', expect: invalidQuery('query.limit'), core: true },
+  { name: 'limit=1.5', query: 'limit=1.5', expect: invalidQuery('query.limit') },
+  { name: 'limit=1e308', query: 'limit=1e308', expect: invalidQuery('query.limit') },
+  { name: 'limit=NaN', query: 'limit=NaN', expect: invalidQuery('query.limit') },
+  { name: 'an empty limit', query: 'limit=', expect: invalidQuery('query.limit') },
+  { name: 'limit twice', query: 'limit=1&limit=2', expect: invalidQuery('query.limit'), core: true },
+  { name: 'limit as an array', query: 'limit[]=1', expect: invalidQuery('query.limit[]') },
+  { name: 'an unknown parameter', query: 'isAdmin=true', expect: invalidQuery('query.isAdmin'), core: true },
+  { name: 'a forged cursor', query: 'cursor=abc', expect: invalidQuery('query.cursor'), core: true },
+  { name: 'a cursor hiding SQL', query: `cursor=${cursorOf("' OR 1=1 --")}`, expect: invalidQuery('query.cursor') },
+  { name: 'an empty cursor', query: 'cursor=', expect: invalidQuery('query.cursor') },
+  { name: 'a NUL cursor', query: 'cursor=%00', expect: invalidQuery('query.cursor'), core: true },
+  { name: 'a cursor of 201 characters', query: `cursor=${'c'.repeat(201)}`, expect: invalidQuery('query.cursor') },
+  { name: 'a cursor of 10,000 characters', query: `cursor=${'c'.repeat(10_000)}`, expect: invalidQuery('query.cursor') },
+  { name: 'limit=1', query: 'limit=1', expect: { kind: 'accepted' } },
+];
+
+interface QueryRoute {
+  route: string;
+  method: Method;
+  url(fixture: Fixture): string;
+  queries: QueryValue[];
+}
+
+export const QUERY_ROUTES: QueryRoute[] = [
+  { route: 'GET /v1/root-keys', method: 'GET', url: () => '/v1/root-keys', queries: LIST_QUERIES },
+  { route: 'GET /v1/apis', method: 'GET', url: () => '/v1/apis', queries: LIST_QUERIES },
+  {
+    route: 'GET /v1/apis/:apiId/keys',
+    method: 'GET',
+    url: (f) => `/v1/apis/${f.apiId}/keys`,
+    queries: [
+      ...LIST_QUERIES,
+      { name: 'externalId with a NUL byte', query: 'externalId=a%00', expect: invalidQuery('query.externalId'), core: true },
+      { name: 'externalId of 10,000 characters', query: `externalId=${TEN_THOUSAND}`, expect: invalidQuery('query.externalId'), core: true },
+      { name: 'externalId twice', query: 'externalId=a&externalId=b', expect: invalidQuery('query.externalId') },
+      { name: 'an empty externalId', query: 'externalId=', expect: invalidQuery('query.externalId') },
+      { name: 'a unicode externalId', query: `externalId=${encodeURIComponent('客户 🚀')}`, expect: { kind: 'accepted' }, core: true },
+    ],
+  },
+  {
+    route: 'GET /v1/audit',
+    method: 'GET',
+    url: () => '/v1/audit',
+    queries: [
+      ...LIST_QUERIES,
+      { name: 'action with a NUL byte', query: 'action=key.create%00', expect: invalidQuery('query.action'), core: true },
+      { name: 'action in upper case', query: 'action=KEY.CREATE', expect: invalidQuery('query.action') },
+      { name: 'action of 10,000 characters', query: `action=${TEN_THOUSAND}`, expect: invalidQuery('query.action') },
+      { name: 'action twice', query: 'action=key.create&action=key.update', expect: invalidQuery('query.action') },
+      { name: 'targetId with a NUL byte', query: 'targetId=key_%00', expect: invalidQuery('query.targetId'), core: true },
+      { name: 'targetId of 5,000 characters', query: `targetId=${'k'.repeat(5000)}`, expect: invalidQuery('query.targetId') },
+      { name: 'a unicode targetId', query: `targetId=${encodeURIComponent('ключ')}`, expect: invalidQuery('query.targetId') },
+      { name: 'targetId with SQL', query: `targetId=${encodeURIComponent("' OR 1=1 --")}`, expect: invalidQuery('query.targetId') },
+      { name: 'a known action', query: 'action=key.create', expect: { kind: 'accepted' } },
+    ],
+  },
+  {
+    route: 'DELETE /v1/keys/:keyId',
+    method: 'DELETE',
+    url: (f) => `/v1/keys/${f.deleteKeyId}`,
+    queries: [
+      { name: 'permanent=yes', query: 'permanent=yes', expect: invalidQuery('query.permanent'), core: true },
+      { name: 'permanent twice', query: 'permanent=true&permanent=false', expect: invalidQuery('query.permanent') },
+      { name: 'permanent=%00', query: 'permanent=%00', expect: invalidQuery('query.permanent') },
+      { name: 'an unknown parameter', query: 'cascade=true', expect: invalidQuery('query.cascade'), core: true },
+    ],
+  },
+];
+
+function queryCases(route: QueryRoute): Case[] {
+  return route.queries.map((value) => ({
+    route: route.route,
+    name: `?${value.name}`,
+    probe: (f) => ({ method: route.method, url: `${route.url(f)}?${value.query}` }),
+    expect: value.expect,
+    core: value.core ?? false,
+  }));
+}
+
+/** Every case of the corpus. */
+export function allCases(): Case[] {
+  return [
+    ...BODY_ROUTES.flatMap((route) => [
+      ...bodyCases(route),
+      ...route.fields.flatMap((spec) => spec.values.map((value) => fieldCase(route, spec, value))),
+    ]),
+    ...PATH_ROUTES.flatMap(pathCases),
+    ...QUERY_ROUTES.flatMap(queryCases),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
+// Judging answers
+
+/** An answer as the tests see it. */
+export interface Answer {
+  status: number;
+  headers: Record<string, unknown>;
+  body: any;
+  text: string;
+}
+
+/** Sends a probe with the given root key, exactly as written. */
+export async function send(t: TestApp, probe: Probe, rootKey = t.rootKey): Promise<Answer> {
+  const headers: Record<string, string> = { authorization: `Bearer ${rootKey}` };
+  const hasBody = probe.payload !== undefined;
+  if (probe.contentType !== null && (hasBody || probe.contentType !== undefined))
+    headers['content-type'] = probe.contentType ?? 'application/json';
+
+  const response = await t.app.inject({
+    method: probe.method,
+    url: probe.url,
+    headers,
+    ...(hasBody ? { payload: probe.payload } : {}),
+  });
+  let body: unknown;
+  try {
+    body = response.body === '' ? undefined : JSON.parse(response.body);
+  } catch {
+    body = response.body;
+  }
+  return { status: response.statusCode, headers: response.headers, body, text: response.body };
+}
+
+/** Whether an error's `path` names `field` or a part of it (`query.limit`, `ratelimits[0]`). */
+export function namesField(path: string, field: string): boolean {
+  const bare = (p: string) => p.replace(/^(query|params|body)\./, '');
+  const [actual, wanted] = [bare(path), bare(field)];
+  return (
+    actual === wanted || actual.startsWith(`${wanted}.`) || actual.startsWith(`${wanted}[`)
+  );
+}
+
+/** A short description of an answer, for assertion messages. */
+export function describeAnswer(answer: Answer): string {
+  return `${answer.status} ${String(answer.headers['content-type'])} ${answer.text.slice(0, 300)}`;
+}
+
+/**
+ * Asserts an RFC 9457 problem with one of `statuses`; when `field` is given, its `errors`
+ * name that field.
+ */
+export function assertProblem(answer: Answer, statuses: readonly number[], field?: string): void {
+  const seen = describeAnswer(answer);
+  if (!statuses.includes(answer.status)) {
+    throw new Error(`expected a ${statuses.join(' or ')} problem, got ${seen}`);
+  }
+  if (!/^application\/problem\+json\b/.test(String(answer.headers['content-type']))) {
+    throw new Error(`expected content-type application/problem+json, got ${seen}`);
+  }
+  const body = answer.body as Record<string, unknown> | undefined;
+  const missing = ['type', 'title', 'detail', 'code', 'requestId'].filter(
+    (name) => typeof body?.[name] !== 'string' || body[name] === '',
+  );
+  if (missing.length > 0 || body?.status !== answer.status) {
+    throw new Error(`the problem lacks ${missing.join(', ') || 'a matching status'}: ${seen}`);
+  }
+  if (field === undefined) return;
+
+  const errors = body.errors as { path: unknown; message: unknown }[] | undefined;
+  const named = errors?.some(
+    (e) => typeof e.path === 'string' && typeof e.message === 'string' && namesField(e.path, field),
+  );
+  if (!named) throw new Error(`expected errors[] naming ${field}, got ${seen}`);
+}
