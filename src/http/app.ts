@@ -119,7 +119,7 @@ async function authenticate(
   request: { headers: Record<string, unknown>; ip: string },
 ) {
   const header = request.headers.authorization;
-  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return undefined;
+  if (typeof header !== 'string' || !/^bearer /i.test(header)) return undefined;
 
   const userAgent = request.headers['user-agent'];
   return keygate.rootKeys.authenticate(header.slice(7).trim(), {

@@ -94,6 +94,8 @@ export class KeyService {
   async update(actor: Actor, id: string, patch: KeySettings): Promise<KeyRecord> {
     const before = await this.get(actor, id, 'update_key');
     this.checkSettings(patch);
+    const changes = diff(before, patch);
+    if (Object.keys(changes).length === 0) return before;
 
     const after = await this.store.transaction(async (tx) => {
       const updated = await tx.updateKey(actor.workspaceId, id, {
@@ -101,7 +103,7 @@ export class KeyService {
         updatedAt: this.clock(),
       });
       if (!updated) throw notFound('key', id);
-      await this.audit.record(tx, actor, 'key.update', { type: 'key', id }, diff(before, patch));
+      await this.audit.record(tx, actor, 'key.update', { type: 'key', id }, changes);
       return updated;
     });
     this.invalidations.publish(after.hash);
@@ -162,7 +164,7 @@ export class KeyService {
         {
           newKeyId: record.id,
           gracePeriodMs,
-          expiresAt: { from: old.expiresAt, to: oldExpiresAt },
+          expiresAt: { from: isoTime(old.expiresAt), to: isoTime(oldExpiresAt) },
         },
       );
     });
@@ -225,16 +227,34 @@ function prefixOf(keyOrStart: string): string {
 
 /** What the audit trail keeps of a new key's settings: everything but secrets and hashes. */
 function describeSettings(key: KeyRecord): Record<string, unknown> {
-  const { name, externalId, meta, permissions, enabled, expiresAt, credits, ratelimits } = key;
-  return { name, externalId, meta, permissions, enabled, expiresAt, credits, ratelimits };
+  const { name, externalId, meta, permissions, enabled, credits, ratelimits } = key;
+  return {
+    name,
+    externalId,
+    meta,
+    permissions,
+    enabled,
+    expiresAt: isoTime(key.expiresAt),
+    credits,
+    ratelimits,
+  };
 }
 
-/** The fields a patch changes, as `{ field: { from, to } }`. */
+/** The fields a patch changes, as `{ field: { from, to } }`, times as ISO 8601. */
 function diff(before: KeyRecord, patch: KeySettings): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
-  for (const [field, to] of Object.entries(patch)) {
+  for (const [field, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
     const from = before[field as keyof KeySettings];
-    if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+    if (JSON.stringify(from) === JSON.stringify(value)) continue;
+    changes[field] =
+      field === 'expiresAt'
+        ? { from: isoTime(before.expiresAt), to: isoTime(value as number | null) }
+        : { from, to: value };
   }
   return changes;
+}
+
+function isoTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }

@@ -23,7 +23,7 @@ export function toPageRequest(options: ListOptions): PageRequest {
 
   const after = Buffer.from(options.cursor, 'base64url').toString('utf8');
   if (!CURSOR_PATTERN.test(after))
-    throw invalidField('cursor', 'is not a cursor this API gave out');
+    throw invalidField('query.cursor', 'is not a cursor this API gave out');
   return { limit, after };
 }
 

@@ -32,6 +32,8 @@ export interface VerifyRequest {
   apiId?: string | undefined;
   /** A permission query such as `a AND (b OR c)`. */
   permissions?: string | undefined;
+  /** Named limits to apply besides the automatic ones; each must exist on the key. */
+  ratelimits?: Array<{ name: string; cost?: number | undefined }> | undefined;
 }
 
 /** The outcome of a verification; `key` is present whenever the key was found. */
@@ -58,8 +60,10 @@ export class VerifyService {
     if (!parseKey(request.key)) return { valid: false, code: 'MALFORMED' };
 
     const key = await this.lookup(hashKey(this.pepper, request.key));
-    if (!key || !this.visible(actor, key, request.apiId))
+    if (!key || !this.visible(actor, key, request.apiId)) {
       return { valid: false, code: 'NOT_FOUND' };
+    }
+    requireNamedLimits(key, request.ratelimits);
 
     return { ...this.check(key, query), key };
   }
@@ -117,6 +121,17 @@ export class VerifyService {
 interface Lookup {
   record: Promise<KeyRecord | undefined>;
   stale: boolean;
+}
+
+/** A request may name only limits the key has; anything else is the caller's mistake. */
+function requireNamedLimits(key: KeyRecord, named: VerifyRequest['ratelimits']): void {
+  const unknown = named?.filter((limit) => !key.ratelimits.some((own) => own.name === limit.name));
+  if (!unknown?.length) return;
+
+  const names = unknown.map((limit) => `"${limit.name}"`).join(', ');
+  throw new KeygateError('BAD_REQUEST', `ratelimits: the key has no rate limit named ${names}`, [
+    { path: 'ratelimits', message: `the key has no rate limit named ${names}` },
+  ]);
 }
 
 function parseQuery(text: string): PermissionQuery {

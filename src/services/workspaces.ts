@@ -55,10 +55,14 @@ export class WorkspaceService {
         actor,
         'workspace.create',
         { type: 'workspace', id: workspace.id },
-        {
-          name,
-        },
+        { name },
       );
+      const inNewWorkspace = { ...actor, workspaceId: workspace.id };
+      const rootKeyTarget = { type: 'root_key' as const, id: created.record.id };
+      await this.audit.record(tx, inNewWorkspace, 'root_key.create', rootKeyTarget, {
+        name: 'initial',
+        permissions: NEW_WORKSPACE_PERMISSIONS,
+      });
       return { workspace, rootKey: created.key };
     });
   }

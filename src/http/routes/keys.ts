@@ -156,12 +156,16 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
       schema: {
         tags,
         params: KeyParams,
-        body: Type.Optional(RollKey),
+        body: RollKey,
         response: { 201: CreatedKeyView },
+      },
+      // The body is optional: a roll without one gives the old key no grace period.
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request, reply) => {
-      const grace = request.body?.gracePeriodMs ?? 0;
+      const grace = request.body.gracePeriodMs ?? 0;
       const created = await keygate.keys.roll(request.actor, request.params.keyId, grace);
       return reply.code(201).send({ key: created.key, ...keyView(created.record) });
     },
