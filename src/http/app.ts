@@ -50,6 +50,14 @@ export async function buildApp(options: AppOptions) {
     genReqId: () => newId('req'),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    maxParamLength: 500,
+    // The router refuses these before any route or hook runs, so the log line is written here.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ method: request.method, route: null, status: 400, ms: 0 }, 'request');
+      return sendProblem(request, reply, 'BAD_REQUEST', `the path is not valid: ${error.message}`, [
+        { path: 'params', message: 'is not a valid path segment or is too long' },
+      ]);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler());

@@ -1,14 +1,18 @@
 import { type Static, Type } from 'typebox';
 
-/** Text without control characters (they break logs and some databases). */
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+/**
+ * Text without control characters (they break logs and some databases) or unpaired UTF-16
+ * surrogates (no database can store them as sent). Ajv matches in Unicode mode, where a
+ * surrogate range matches only unpaired halves.
+ */
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\uD800-\\uDFFF]*$';
 const PERMISSION = '^[A-Za-z0-9_.:*-]+$';
 const ID = '^[A-Za-z0-9_]+$';
 const PREFIX = '^[a-z0-9_]+$';
 
 /** What a value failing each pattern should be told, in words rather than a regular expression. */
 export const PATTERN_MESSAGES: Record<string, string> = {
-  [PRINTABLE]: 'must not contain control characters',
+  [PRINTABLE]: 'must not contain control characters or unpaired surrogates',
   [PERMISSION]: 'may contain only letters, digits and _ . : * -',
   [ID]: 'may contain only letters, digits and _',
   [PREFIX]: 'may contain only a-z, 0-9 and _',

@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { invalidField } from '../services/errors.ts';
 import type { ApiRecord, AuditEventRecord, KeyRecord, RootKeyRecord } from '../store/types.ts';
 import { Credits, Meta, Nullable, RateLimits } from './schemas.ts';
 
@@ -9,9 +10,16 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** Milliseconds from an ISO 8601 time; `null` and `undefined` pass through. */
-export function fromIso<T extends null | undefined>(text: string | T): number | T {
-  return typeof text === 'string' ? Date.parse(text) : text;
+/**
+ * Milliseconds from an ISO 8601 time; `null` and `undefined` pass through. A time the schema
+ * admits but the calendar does not (a leap second such as `23:59:60`) is a 400 naming `field`.
+ */
+export function fromIso<T extends null | undefined>(field: string, text: string | T): number | T {
+  if (typeof text !== 'string') return text;
+
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms)) throw invalidField(field, `"${text}" is not a time keygate can store`);
+  return ms;
 }
 
 const Time = Type.String({ format: 'date-time' });

@@ -13,6 +13,8 @@ import type { InvalidationChannel } from './record-cache.ts';
 
 /** The largest `meta` accepted, measured as JSON text. */
 export const MAX_META_BYTES = 16 * 1024;
+/** The deepest nesting of objects and arrays accepted in `meta`. */
+export const MAX_META_DEPTH = 128;
 /** The longest grace period a roll may give the old key: 30 days. */
 export const MAX_GRACE_PERIOD_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -206,6 +208,9 @@ export class KeyService {
 
   /** Rules that the request's shape cannot express. */
   private checkSettings(settings: KeySettings): void {
+    if (settings.meta && nestingExceeds(settings.meta, MAX_META_DEPTH)) {
+      throw invalidField('meta', `must nest at most ${MAX_META_DEPTH} levels deep`);
+    }
     if (settings.meta && Buffer.byteLength(JSON.stringify(settings.meta)) > MAX_META_BYTES) {
       throw invalidField('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
     }
@@ -218,6 +223,18 @@ export class KeyService {
       throw invalidField('ratelimits', `names the limit "${repeated}" more than once`);
     }
   }
+}
+
+/** Whether a JSON value nests deeper than `limit`; walks without recursion, so depth cannot overflow the stack. */
+function nestingExceeds(value: unknown, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(node)) pending.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The prefix of a key or of a key's `start`: everything before the last `_`. */

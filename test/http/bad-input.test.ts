@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StoreKind } from '../../src/store/migrations.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { storeKinds } from '../support/databases.ts';
 import {
   type Answer,
   allCases,
   assertProblem,
+  bodyOf,
   type Case,
   createFixture,
   describeAnswer,
@@ -14,21 +14,6 @@ import {
   send,
   valueAt,
 } from './corpus.ts';
-
-/**
- * Inputs the server is known to mishandle today. Each stays asserted as it should behave, so
- * the suite says when the server is fixed.
- */
-const KNOWN_BUGS: { bug: string; matches(c: Case, kind: StoreKind): boolean }[] = [];
-
-function knownBug(c: Case, kind: StoreKind): string | undefined {
-  return KNOWN_BUGS.find((known) => known.matches(c, kind))?.bug;
-}
-
-/** The whole corpus on SQLite; its `core` subset on PostgreSQL, which is slower to set up. */
-function casesFor(kind: StoreKind): Case[] {
-  return allCases().filter((c) => kind === 'sqlite' || c.core);
-}
 
 /** The id of the workspace's newest audit event; every mutation writes one. */
 async function newestAuditEvent(t: TestApp): Promise<string | undefined> {
@@ -39,40 +24,47 @@ async function newestAuditEvent(t: TestApp): Promise<string | undefined> {
 
 /** Asserts that a 2xx stored what was sent (or what the case says it must store). */
 async function assertStored(t: TestApp, fixture: Fixture, c: Case, answer: Answer) {
-  assert.ok(answer.status >= 200 && answer.status < 300, `expected 2xx, got ${describeAnswer(answer)}`);
+  assert.ok(
+    answer.status >= 200 && answer.status < 300,
+    `expected 2xx, got ${describeAnswer(answer)}`,
+  );
   const expect = c.expect;
   if (expect.kind === 'refused') return;
 
   if (expect.answer) {
     for (const [name, value] of Object.entries(expect.answer)) {
-      assert.deepEqual(answer.body?.[name], value, `answer.${name} of ${describeAnswer(answer)}`);
+      assert.deepEqual(bodyOf(answer)[name], value, `answer.${name} of ${describeAnswer(answer)}`);
     }
   }
   if (!c.readBack || expect.field === undefined) return;
 
-  const record = await c.readBack(t, fixture, answer.body ?? {});
-  const wanted = 'stored' in expect && expect.stored !== undefined ? expect.stored : c.sent;
+  const record = await c.readBack(t, fixture, bodyOf(answer));
+  const wanted = expect.stored !== undefined ? expect.stored : c.sent;
   assert.deepEqual(valueAt(record, expect.field), wanted, `${expect.field} read back differently`);
 }
 
-/** Sends one case and judges the answer; returns the status for the sweep at the end. */
-async function judge(t: TestApp, fixture: Fixture, c: Case): Promise<Answer> {
+/** Sends one case and judges the answer, reporting its status first for the final sweep. */
+async function judge(t: TestApp, fixture: Fixture, c: Case, answered: (a: Answer) => void) {
   const probe = c.probe(fixture);
   const mutating = probe.method !== 'GET';
   const auditBefore = mutating ? await newestAuditEvent(t) : undefined;
   const answer = await send(t, probe);
+  answered(answer);
 
   const refusedAs = async (statuses: readonly number[], field: string | undefined) => {
     assertProblem(answer, statuses, field);
     if (mutating) {
-      assert.equal(await newestAuditEvent(t), auditBefore, 'a refused request wrote an audit event');
+      assert.equal(
+        await newestAuditEvent(t),
+        auditBefore,
+        'a refused request wrote an audit event',
+      );
     }
   };
   const { expect } = c;
   if (expect.kind === 'refused') await refusedAs(expect.status, expect.field);
   else if (expect.kind === 'either' && answer.status === 400) await refusedAs([400], expect.field);
   else await assertStored(t, fixture, c, answer);
-  return answer;
 }
 
 for (const kind of storeKinds) {
@@ -89,16 +81,15 @@ for (const kind of storeKinds) {
 
     after(() => t?.close());
 
-    for (const c of casesFor(kind)) {
+    for (const c of allCases()) {
       const label = `${c.route} — ${c.name}`;
-      const bug = knownBug(c, kind);
-      it(label, bug ? { todo: bug } : {}, async () => {
+      it(label, async () => {
         // Each case runs at its own time, so records and audit events tell which case made them.
         t.clock.advance(1000);
         const at = t.clock();
-        ranAt.set(at, { label, status: 0, ...(bug ? { bug } : {}) });
-        const answer = await judge(t, fixture, c);
-        ranAt.set(at, { label, status: answer.status, ...(bug ? { bug } : {}) });
+        await judge(t, fixture, c, (answer) => {
+          ranAt.set(at, { label, status: answer.status });
+        });
       });
     }
 

@@ -33,7 +33,11 @@ const NOTHING_CHARGED: Reservation = { charges: [] };
  */
 export class MemoryCounters implements Counters {
   readonly #windows = new Map<string, Window>();
-  #sweep: MapIterator<Window> = this.#windows.values();
+  /** The same windows in a list, which the sweep walks round by index without allocating. */
+  readonly #sweepList: Window[] = [];
+  #sweepAt = 0;
+  /** The windows the running consume found, by limit; reused across calls so as not to allocate. */
+  readonly #found: (Window | undefined)[] = [];
 
   /** How many windows are held, idle ones not yet dropped included. */
   get size(): number {
@@ -46,11 +50,10 @@ export class MemoryCounters implements Counters {
     this.#dropSomeIdle(now, limits.length + 1);
 
     const decided = this.#decide(limits, now);
-    if (!enforcedAllow(limits, decided)) {
-      const standing = this.#uncharged(limits, decided, now);
-      return { allowed: false, limits: standing, reservation: NOTHING_CHARGED };
-    }
-    return { allowed: true, limits: decided, reservation: this.#charge(limits, decided, now) };
+    const allowed = enforcedAllow(limits, decided);
+    const standing = allowed ? decided : this.#uncharged(limits, decided, now);
+    const reservation = allowed ? this.#charge(limits, decided, now) : NOTHING_CHARGED;
+    return { allowed, limits: standing, reservation };
   }
 
   async refund(reservation: Reservation): Promise<void> {
@@ -65,24 +68,23 @@ export class MemoryCounters implements Counters {
 
   /** Drops every window idle at `now` and answers how many; consumes do it a few at a time. */
   dropIdle(now: number): number {
-    let dropped = 0;
-    for (const window of this.#windows.values()) {
-      if (window.idleAt > now) continue;
-      this.#windows.delete(window.key);
-      dropped += 1;
-    }
-    return dropped;
+    const before = this.#windows.size;
+    for (let place = this.#sweepList.length - 1; place >= 0; place -= 1)
+      this.#dropIfIdle(place, now);
+    return before - this.#windows.size;
   }
 
   async close(): Promise<void> {
     this.#windows.clear();
+    this.#sweepList.length = 0;
   }
 
   #decide(limits: readonly LimitRequest[], now: number): LimitResult[] {
     const decided: LimitResult[] = [];
-    for (const limit of limits) {
-      const state = this.#windows.get(limit.key)?.state;
-      decided.push(result(limit, decideLimit(state, limit.config, now, limit.cost)));
+    for (const [index, limit] of limits.entries()) {
+      const window = this.#windows.get(limit.key);
+      this.#found[index] = window;
+      decided.push(result(limit, decideLimit(window?.state, limit.config, now, limit.cost)));
     }
     return decided;
   }
@@ -93,18 +95,19 @@ export class MemoryCounters implements Counters {
     for (let index = 0; index < limits.length; index += 1) {
       const limit = limits[index];
       if (limit === undefined || limit.cost === 0 || decided[index]?.exceeded !== false) continue;
-      charges.push(this.#chargeOne(limit, now));
+      charges.push(this.#chargeOne(limit, this.#found[index], now));
     }
     return charges.length === 0 ? NOTHING_CHARGED : { charges };
   }
 
-  #chargeOne({ key, config, cost }: LimitRequest, now: number): Charge {
-    const window = this.#windows.get(key);
+  #chargeOne({ key, config, cost }: LimitRequest, window: Window | undefined, now: number): Charge {
     const at = limitChargeTime(window?.state, config, now);
     const state = chargeLimitInPlace(window?.state, config, now, cost);
     const idleAt = limitIdleAt(state, config);
     if (window === undefined) {
-      this.#windows.set(key, { key, state, idleAt });
+      const added = { key, state, idleAt };
+      this.#windows.set(key, added);
+      this.#sweepList.push(added);
     } else {
       window.state = state;
       window.idleAt = idleAt;
@@ -117,21 +120,28 @@ export class MemoryCounters implements Counters {
     return decided.map((standing, index) => {
       const limit = limits[index];
       if (limit === undefined || standing.exceeded || limit.cost === 0) return standing;
-      const state = this.#windows.get(limit.key)?.state;
+      const state = this.#found[index]?.state;
       return result(limit, decideLimit(state, limit.config, now, 0));
     });
   }
 
-  /** Looks at up to `count` windows, going round the map, and drops the idle ones. */
+  /** Looks at up to `count` windows, going round the list, and drops the idle ones. */
   #dropSomeIdle(now: number, count: number): void {
     for (let looked = 0; looked < count; looked += 1) {
-      const next = this.#sweep.next();
-      if (next.done === true) {
-        this.#sweep = this.#windows.values();
-        return;
-      }
-      if (next.value.idleAt <= now) this.#windows.delete(next.value.key);
+      if (this.#sweepAt >= this.#sweepList.length) this.#sweepAt = 0;
+      if (!this.#dropIfIdle(this.#sweepAt, now)) this.#sweepAt += 1;
     }
+  }
+
+  /** Drops the window at `place` in the sweep list if it is idle; the last one takes its place. */
+  #dropIfIdle(place: number, now: number): boolean {
+    const window = this.#sweepList[place];
+    if (window === undefined || window.idleAt > now) return false;
+
+    this.#windows.delete(window.key);
+    const last = this.#sweepList.pop();
+    if (last !== undefined && last !== window) this.#sweepList[place] = last;
+    return true;
   }
 }
 

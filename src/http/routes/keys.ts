@@ -68,7 +68,7 @@ const tags = ['keys'];
 function toSettings(
   body: Partial<Record<keyof KeySettings, unknown>> & { expiresAt?: string | null },
 ) {
-  const settings = { ...body, expiresAt: fromIso(body.expiresAt) } as KeySettings;
+  const settings = { ...body, expiresAt: fromIso('expiresAt', body.expiresAt) } as KeySettings;
   if (body.expiresAt === undefined) delete settings.expiresAt;
   if (body.permissions === null) settings.permissions = [];
   if (body.ratelimits === null) settings.ratelimits = [];

@@ -22,7 +22,7 @@ const VerifyBody = Type.Object(
         Type.Object(
           {
             name: Type.String({ minLength: 1, maxLength: 200 }),
-            cost: Type.Optional(Type.Integer({ minimum: 0 })),
+            cost: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
           },
           { additionalProperties: false },
         ),
