@@ -5,23 +5,20 @@ import { encodeBytesBase62, encodeIntegerBase62 } from './base62.ts';
 export type IdKind = 'ws' | 'root' | 'api' | 'key' | 'evt' | 'req' | 'idt' | 'rlo';
 
 const RANDOM_WIDTH = 11;
-let lastTime = 0;
-let lastRandom = 0n;
+/** The last id made of each kind, so ids of one kind made in one millisecond count up. */
+const lastIds = new Map<IdKind, { time: number; random: bigint }>();
 
 /**
  * A new id: the kind, `_`, the creation time in milliseconds (9 base62 characters) and 11
- * random characters, so ids sort by creation time and serve as list cursors. Ids made in the
- * same millisecond by this process count up from the first one's random part, so they sort
- * in the order they were made.
+ * random characters, so ids sort by creation time and serve as list cursors. Ids of one kind
+ * made in the same millisecond by this process count up from the first one's random part, so
+ * they sort in the order they were made.
  */
 export function newId(kind: IdKind, now = Date.now()): string {
-  if (now > lastTime) {
-    lastTime = now;
-    lastRandom = randomBytes(8).readBigUInt64BE();
-  } else {
-    lastRandom += 1n;
-  }
-  return `${kind}_${encodeIntegerBase62(lastTime, 9)}${encodeBigIntBase62(lastRandom)}`;
+  const last = lastIds.get(kind);
+  const random = last?.time === now ? last.random + 1n : randomBytes(8).readBigUInt64BE();
+  lastIds.set(kind, { time: now, random });
+  return `${kind}_${encodeIntegerBase62(now, 9)}${encodeBigIntBase62(random)}`;
 }
 
 /** The random part in base62; it may have counted past 2^64, which still fits 11 characters. */

@@ -294,6 +294,11 @@ describe('newId', () => {
     assert.ok(newId('key', 1_700_000_000_000).startsWith('key_00Tvcokgi'));
   });
 
+  it('sorts ids of one kind made in one millisecond in the order they were made', () => {
+    const ids = Array.from({ length: 50 }, () => newId('evt', 1_800_000_000_000));
+    assert.deepEqual([...ids].sort(), ids);
+  });
+
   it('differs between ids made in the same millisecond', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => newId('key', 1_700_000_000_000)));
     assert.equal(ids.size, 1000);
