@@ -20,7 +20,9 @@ const DAY_MS = 86_400_000;
 /**
  * The latest refill time at or before `now` (00:00 UTC), or `null` for `never`.
  *
- * @example lastRefillBoundary({ interval: 'daily', amount: 5 }, Date.UTC(2024, 0, 2, 13)) // Date.UTC(2024, 0, 2)
+ * @example
+ * lastRefillBoundary({ interval: 'daily', amount: 5 }, Date.UTC(2024, 0, 2, 13));
+ * // Date.UTC(2024, 0, 2)
  */
 export function lastRefillBoundary(refill: RefillSchedule, now: number): number | null {
   if (refill.interval === 'never') return null;
@@ -36,7 +38,9 @@ export function lastRefillBoundary(refill: RefillSchedule, now: number): number 
 /**
  * The first refill time after `now` (00:00 UTC), or `null` for `never`.
  *
- * @example nextRefillAt({ interval: 'monthly', amount: 5, day: 31 }, Date.UTC(2023, 1, 3)) // Date.UTC(2023, 1, 28)
+ * @example
+ * nextRefillAt({ interval: 'monthly', amount: 5, day: 31 }, Date.UTC(2023, 1, 3));
+ * // Date.UTC(2023, 1, 28): February's last day
  */
 export function nextRefillAt(refill: RefillSchedule, now: number): number | null {
   if (refill.interval === 'never') return null;

@@ -4,7 +4,8 @@ import type { LimitConfig } from '../core/limits/types.ts';
 export interface LimitRequest {
   /**
    * The window's id, e.g. `ws:<workspaceId>:key:<keyId>:<name>`; every request naming it shares
-   * one window. A consume names each window at most once.
+   * one window. Name each window at most once per consume: two limits naming one are each
+   * decided against the window as it stood before either, so together they may pass its limit.
    */
   key: string;
   /** The limit's name, reported back as it is. */
@@ -45,9 +46,7 @@ export interface Charge {
 }
 
 /** Everything a consume charged, for `refund`; empty when it charged nothing. */
-export interface Reservation {
-  readonly charges: readonly Charge[];
-}
+export type Reservation = readonly Charge[];
 
 /** Whether the request may go on, each limit's standing, and what was charged. */
 export interface ConsumeResult {
@@ -69,7 +68,7 @@ export interface Counters {
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   /**
    * Give back what a consume charged, when its request was denied later (e.g. for credits).
-   * Charges that have stopped counting meanwhile are not given back twice.
+   * A charge that has stopped counting meanwhile (its window moved on) gives nothing back.
    */
   refund(reservation: Reservation): Promise<void>;
   /** Let go of everything held; the counters are not used after. */

@@ -97,7 +97,7 @@ describe('sliding window', () => {
     );
   });
 
-  it('reports remaining and resetAt honestly: nothing frees before resetAt, something at it (property)', () => {
+  it('reports resetAt honestly: nothing frees before it, something at it (property)', () => {
     const scenario = fc.record({
       limit: fc.integer({ min: 1, max: 10 }),
       duration: fc.integer({ min: 1, max: 5000 }),

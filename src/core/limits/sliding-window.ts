@@ -130,7 +130,10 @@ function slotCount(duration: number, width: number): number {
   return Math.max(1, Math.ceil(duration / width) + 1);
 }
 
-/** `bucket mod slots`, never negative. Not `%`: bucket numbers outgrow 32 bits, and `%` on larger numbers is a slow library call. */
+/**
+ * `bucket mod slots`, never negative. Not with `%`: bucket numbers outgrow 32 bits, and `%` on
+ * such numbers is a slow library call, on the path of every consume.
+ */
 function ringSlot(bucket: number, slots: number): number {
   return bucket - Math.floor(bucket / slots) * slots;
 }

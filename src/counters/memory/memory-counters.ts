@@ -17,14 +17,14 @@ import type {
   Reservation,
 } from '../types.ts';
 
-interface Window {
+interface LimitWindow {
   readonly key: string;
   state: LimitState;
   /** From when `state` says no more than an unused window does, so that it can be dropped. */
   idleAt: number;
 }
 
-const NOTHING_CHARGED: Reservation = { charges: [] };
+const NOTHING_CHARGED: Reservation = [];
 
 /**
  * Counters in this process's memory, for a single node. No call awaits anything before it is
@@ -32,12 +32,12 @@ const NOTHING_CHARGED: Reservation = { charges: [] };
  * consume, so memory follows the windows in use, not every key ever seen.
  */
 export class MemoryCounters implements Counters {
-  readonly #windows = new Map<string, Window>();
+  readonly #windows = new Map<string, LimitWindow>();
   /** The same windows in a list, which the sweep walks round by index without allocating. */
-  readonly #sweepList: Window[] = [];
+  readonly #sweepList: LimitWindow[] = [];
   #sweepAt = 0;
   /** The windows the running consume found, by limit; reused across calls so as not to allocate. */
-  readonly #found: (Window | undefined)[] = [];
+  readonly #found: (LimitWindow | undefined)[] = [];
 
   /** How many windows are held, idle ones not yet dropped included. */
   get size(): number {
@@ -57,7 +57,7 @@ export class MemoryCounters implements Counters {
   }
 
   async refund(reservation: Reservation): Promise<void> {
-    for (const charge of reservation.charges) {
+    for (const charge of reservation) {
       const window = this.#windows.get(charge.key);
       if (window === undefined) continue;
 
@@ -69,8 +69,9 @@ export class MemoryCounters implements Counters {
   /** Drops every window idle at `now` and answers how many; consumes do it a few at a time. */
   dropIdle(now: number): number {
     const before = this.#windows.size;
-    for (let place = this.#sweepList.length - 1; place >= 0; place -= 1)
+    for (let place = this.#sweepList.length - 1; place >= 0; place -= 1) {
       this.#dropIfIdle(place, now);
+    }
     return before - this.#windows.size;
   }
 
@@ -81,9 +82,9 @@ export class MemoryCounters implements Counters {
 
   #decide(limits: readonly LimitRequest[], now: number): LimitResult[] {
     const decided: LimitResult[] = [];
-    for (const [index, limit] of limits.entries()) {
+    for (const limit of limits) {
       const window = this.#windows.get(limit.key);
-      this.#found[index] = window;
+      this.#found[decided.length] = window;
       decided.push(result(limit, decideLimit(window?.state, limit.config, now, limit.cost)));
     }
     return decided;
@@ -95,12 +96,18 @@ export class MemoryCounters implements Counters {
     for (let index = 0; index < limits.length; index += 1) {
       const limit = limits[index];
       if (limit === undefined || limit.cost === 0 || decided[index]?.exceeded !== false) continue;
-      charges.push(this.#chargeOne(limit, this.#found[index], now));
+      // Looked up again when absent, in case an earlier limit of this consume just made it.
+      const window = this.#found[index] ?? this.#windows.get(limit.key);
+      charges.push(this.#chargeOne(limit, window, now));
     }
-    return charges.length === 0 ? NOTHING_CHARGED : { charges };
+    return charges.length === 0 ? NOTHING_CHARGED : charges;
   }
 
-  #chargeOne({ key, config, cost }: LimitRequest, window: Window | undefined, now: number): Charge {
+  #chargeOne(
+    { key, config, cost }: LimitRequest,
+    window: LimitWindow | undefined,
+    now: number,
+  ): Charge {
     const at = limitChargeTime(window?.state, config, now);
     const state = chargeLimitInPlace(window?.state, config, now, cost);
     const idleAt = limitIdleAt(state, config);
