@@ -5,16 +5,52 @@ import { Session } from 'node:inspector/promises';
 /** A profile as the V8 inspector gives it. */
 export type CpuProfile = Profiler.Profile;
 
-/** Where profiled time went, in milliseconds of samples. */
+type CallFrame = Profiler.ProfileNode['callFrame'];
+
+/**
+ * A named part of the work, found by a function on the stack (`name file`, no line). A sample
+ * counts for the innermost stage on its stack only, so stages add up.
+ */
+export interface ProfileStage {
+  name: string;
+  /** Matches a stack frame's label, such as `/^hashKey src\/core\/hashing\.ts$/`. */
+  frame: RegExp;
+}
+
+/** An amount of profiled time, in milliseconds of samples. */
+export interface TimeShare {
+  name: string;
+  ms: number;
+}
+
+/** Where profiled time went; idle time and the profiler's own calls are left out. */
 export interface ProfileSummary {
   totalMs: number;
-  /** Self time by package, source file group or runtime part, largest first. */
-  areas: Array<{ name: string; ms: number }>;
-  /** Self time by function, largest first. */
-  functions: Array<{ name: string; ms: number }>;
-  /** Time with the function on the stack, by function, largest first. */
-  inclusive: Array<{ name: string; ms: number }>;
+  /** Time under the frames the caller asked to leave out, not in `totalMs`. */
+  leftOutMs: number;
+  /** Self time by package, source folder or runtime part, largest first. */
+  areas: TimeShare[];
+  /** Self time by function, largest first; a native function is named with its caller. */
+  functions: TimeShare[];
+  /** Time in each stage, in the order the stages were given. */
+  stages: TimeShare[];
+  /** Self time by area of the samples in no stage, largest first. */
+  unstaged: TimeShare[];
 }
+
+/** What a sample at a node counts towards. */
+interface NodeInfo {
+  area: string;
+  label: string;
+  /** The index of the innermost stage on the stack, if any. */
+  stage: number | undefined;
+  /** Under the profiler's own start or stop call. */
+  profiler: boolean;
+  /** Under a frame the caller asked to leave out. */
+  leftOut: boolean;
+}
+
+const PROFILER_FRAME = /^\S+ bench\/cpu-profile\.ts$/;
 
 /** Starts sampling this process every `intervalUs`; the returned function stops and answers. */
 export async function startCpuProfile(intervalUs = 100): Promise<() => Promise<CpuProfile>> {
@@ -31,70 +67,93 @@ export async function startCpuProfile(intervalUs = 100): Promise<() => Promise<C
   };
 }
 
-/** Sums a profile's samples by area and by function, self and inclusive. */
-export function summarizeProfile(profile: CpuProfile): ProfileSummary {
-  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
-  const parents = parentsOf(profile.nodes);
+/**
+ * Sums a profile's samples by area, by function and by stage; samples under a frame that
+ * `leaveOut` matches are only counted in `leftOutMs`.
+ */
+export function summarizeProfile(
+  profile: CpuProfile,
+  stages: readonly ProfileStage[] = [],
+  leaveOut?: RegExp,
+): ProfileSummary {
+  const infos = nodeInfos(profile.nodes, stages, leaveOut);
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
-  const inclusive = new Map<string, number>();
+  const unstaged = new Map<string, number>();
+  const stageUs = stages.map(() => 0);
   let totalUs = 0;
+  let leftOutUs = 0;
 
-  const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  samples.forEach((id, index) => {
-    const node = nodes.get(id);
+  (profile.samples ?? []).forEach((id, index) => {
+    const info = infos.get(id);
     const us = Math.max(0, deltas[index] ?? 0);
-    if (!node || node.callFrame.functionName === '(idle)') return;
+    if (!info || info.profiler || info.label === '(idle)') return;
+    if (info.leftOut) {
+      leftOutUs += us;
+      return;
+    }
     totalUs += us;
-    add(areas, areaOf(node.callFrame), us);
-    add(functions, functionLabel(node.callFrame), us);
-    for (const label of stackLabels(id, nodes, parents)) add(inclusive, label, us);
+    add(areas, info.area, us);
+    add(functions, info.label, us);
+    if (info.stage === undefined) add(unstaged, info.area, us);
+    else stageUs[info.stage] = (stageUs[info.stage] ?? 0) + us;
   });
 
   return {
     totalMs: totalUs / 1000,
+    leftOutMs: leftOutUs / 1000,
     areas: largestFirst(areas),
     functions: largestFirst(functions),
-    inclusive: largestFirst(inclusive),
+    stages: stages.map((stage, index) => ({ name: stage.name, ms: (stageUs[index] ?? 0) / 1000 })),
+    unstaged: largestFirst(unstaged),
   };
 }
 
-function parentsOf(nodes: readonly Profiler.ProfileNode[]): Map<number, number> {
-  const parents = new Map<number, number>();
-  for (const node of nodes) for (const child of node.children ?? []) parents.set(child, node.id);
-  return parents;
+/** The label, area and innermost stage of every node. */
+function nodeInfos(
+  nodes: readonly Profiler.ProfileNode[],
+  stages: readonly ProfileStage[],
+  leaveOut: RegExp | undefined,
+): Map<number, NodeInfo> {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const infos = new Map<number, NodeInfo>();
+  const visit = (id: number, parent: NodeInfo | undefined) => {
+    const node = byId.get(id);
+    if (!node) return;
+    const label = frameLabel(node.callFrame);
+    const own = stages.findIndex((stage) => stage.frame.test(label));
+    const info: NodeInfo = {
+      area: areaOf(node.callFrame),
+      label: isNative(node.callFrame) && parent ? `${label} ← ${parent.label}` : label,
+      stage: own >= 0 ? own : parent?.stage,
+      profiler: (parent?.profiler ?? false) || PROFILER_FRAME.test(label),
+      leftOut: (parent?.leftOut ?? false) || (leaveOut?.test(label) ?? false),
+    };
+    infos.set(id, info);
+    for (const child of node.children ?? []) visit(child, info);
+  };
+  const root = nodes[0];
+  if (root) visit(root.id, undefined);
+  return infos;
 }
 
-/** The distinct functions on the stack of a sample, each once even when recursive. */
-function stackLabels(
-  leaf: number,
-  nodes: Map<number, Profiler.ProfileNode>,
-  parents: Map<number, number>,
-): Set<string> {
-  const labels = new Set<string>();
-  for (let id: number | undefined = leaf; id !== undefined; id = parents.get(id)) {
-    const node = nodes.get(id);
-    if (node && node.callFrame.functionName !== '(root)') labels.add(functionLabel(node.callFrame));
-  }
-  return labels;
+function isNative(frame: CallFrame): boolean {
+  return frame.url === '' && !frame.functionName.startsWith('(');
 }
 
 function add(totals: Map<string, number>, key: string, us: number): void {
   totals.set(key, (totals.get(key) ?? 0) + us);
 }
 
-function largestFirst(totals: Map<string, number>): Array<{ name: string; ms: number }> {
-  return [...totals]
-    .map(([name, us]) => ({ name, ms: us / 1000 }))
-    .sort((a, b) => b.ms - a.ms);
+function largestFirst(totals: Map<string, number>): TimeShare[] {
+  return [...totals].map(([name, us]) => ({ name, ms: us / 1000 })).sort((a, b) => b.ms - a.ms);
 }
 
-/** A function and where it is defined, such as `hashKey src/core/hashing.ts:16`. */
-function functionLabel(frame: Profiler.CallFrame): string {
+/** A function and its file, such as `hashKey src/core/hashing.ts`; natives have no file. */
+function frameLabel(frame: CallFrame): string {
   const name = frame.functionName || '(anonymous)';
-  if (frame.url === '') return name;
-  return `${name} ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+  return frame.url === '' ? name : `${name} ${shortUrl(frame.url)}`;
 }
 
 function shortUrl(url: string): string {
@@ -106,7 +165,7 @@ function shortUrl(url: string): string {
 }
 
 /** The package, keygate source folder or runtime part a frame belongs to. */
-function areaOf(frame: Profiler.CallFrame): string {
+function areaOf(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (url === '') return functionName.startsWith('(') ? functionName : 'V8 builtins, native';
   if (url.startsWith('node:')) return nodeArea(url);

@@ -2,7 +2,7 @@
 import { failedRequests, type LoadSample, runVerifyLoad } from './http-load.ts';
 import {
   type HttpTarget,
-  serverCpuMicros,
+  serverCpuTime,
   startBareTarget,
   startKeygateTarget,
   startLeanTarget,
@@ -11,8 +11,10 @@ import type { BenchOptions } from './options.ts';
 
 /** One measured run against one target. */
 export interface RoundSample extends LoadSample {
-  /** The server process's CPU time (user + system) per answer, in microseconds. */
+  /** The server process's CPU time per answer, in microseconds. */
   serverCpuUs: number;
+  /** The part of `serverCpuUs` spent in the kernel: socket reads and writes, mostly. */
+  serverSystemUs: number;
 }
 
 /** The samples of one target, one per round, in round order. */
@@ -43,7 +45,8 @@ export async function runHttpBench(
     const samples = new Map(targets.map((target) => [target.name, [] as RoundSample[]]));
     for (let round = 0; round < options.rounds; round++) {
       const order = rotate(targets, round);
-      for (const target of order) samples.get(target.name)?.push(await measureTarget(target, options));
+      for (const target of order)
+        samples.get(target.name)?.push(await measureTarget(target, options));
       progress(describeRound(round, options.rounds, order, samples));
     }
 
@@ -68,10 +71,16 @@ async function measureTarget(
   const shape = { connections: options.connections, pipelining: options.pipelining };
   await runVerifyLoad(target.call, { ...shape, seconds: options.warmupSeconds });
 
-  const cpuBefore = await serverCpuMicros(target);
+  const before = await serverCpuTime(target);
   const sample = await runVerifyLoad(target.call, { ...shape, seconds: options.seconds });
-  const cpuUs = (await serverCpuMicros(target)) - cpuBefore;
-  return { ...sample, serverCpuUs: cpuUs / sample.answers };
+  const after = await serverCpuTime(target);
+  const user = after.user - before.user;
+  const system = after.system - before.system;
+  return {
+    ...sample,
+    serverCpuUs: (user + system) / sample.answers,
+    serverSystemUs: system / sample.answers,
+  };
 }
 
 /** The targets in the order round `round` runs them: each round starts one further along. */
@@ -91,8 +100,9 @@ function describeRound(
     if (!sample) return target.name;
     const failed = failedRequests(sample);
     const failures = failed > 0 ? `, ${failed} FAILED` : '';
-    const cpu = `${Math.round(sample.serverCpuUs)} µs CPU`;
-    return `${target.name} ${Math.round(sample.requestsPerSecond)}/s p99 ${sample.p99Ms.toFixed(1)} ms ${cpu}${failures}`;
+    const rate = `${Math.round(sample.requestsPerSecond)}/s`;
+    const p99 = `p99 ${sample.p99Ms.toFixed(1)} ms`;
+    return `${target.name} ${rate} ${p99} ${Math.round(sample.serverCpuUs)} µs CPU${failures}`;
   });
   return `  round ${round + 1}/${rounds}: ${parts.join(' | ')}`;
 }

@@ -9,6 +9,7 @@ export interface VerifyCall {
   key: string;
 }
 
+/** How long and how hard to send. */
 export interface LoadShape {
   seconds: number;
   connections: number;

@@ -2,6 +2,8 @@
 import { count, ms, msDifference, ratio, table, verdict } from './format.ts';
 import type { HttpBenchResult, TargetSamples } from './http-bench.ts';
 import { failedRequests } from './http-load.ts';
+import type { ServerProfile } from './http-profile.ts';
+import { profileTables } from './profile-report.ts';
 import { median, pairedDifferences, pairedRatios, range } from './stats.ts';
 
 /** keygate must answer at least this share of the lean verifier's requests per second. */
@@ -21,39 +23,92 @@ export interface Comparison {
   met?: boolean;
 }
 
+/** The comparisons of part (a), by what they compare. */
+export interface HttpComparisons {
+  infoThroughput: Comparison;
+  infoP99: Comparison;
+  warnThroughput: Comparison;
+  warnP99: Comparison;
+  requestLogCost: Comparison;
+  leanThroughput: Comparison;
+  leanP99: Comparison;
+  infoCpu: Comparison;
+}
+
+/** The medians of one target's rounds. */
+export interface TargetMedians {
+  requestsPerSecond: number;
+  p99Ms: number;
+  /** Server CPU per answer, in microseconds, and the kernel's part of it. */
+  serverCpuUs: number;
+  serverSystemUs: number;
+}
+
 /** The figures of part (a) that the summary and the README block need. */
 export interface HttpVerdict {
-  comparisons: Comparison[];
+  comparisons: HttpComparisons;
   failedRequests: number;
-  medians: Map<string, { requestsPerSecond: number; p99Ms: number }>;
+  medians: Map<string, TargetMedians>;
 }
 
 /** Compares keygate with the lean verifier round by round, and lean with bare. */
 export function judgeHttp(result: HttpBenchResult): HttpVerdict {
   const byName = new Map(result.targets.map((target) => [target.name, target]));
-  const get = (name: string) => byName.get(name) ?? { name, description: '', samples: [] };
-  const [info, warn, lean, bare] = ['keygate info', 'keygate warn', 'lean', 'bare'].map(get);
-  if (!info || !warn || !lean || !bare) throw new Error('part (a) lost a target');
-
-  const comparisons = [
-    throughputComparison('keygate info / lean, req/s', info, lean, THROUGHPUT_TARGET),
-    latencyComparison('keygate info − lean, p99', info, lean, P99_TARGET_MS),
-    throughputComparison('keygate warn / lean, req/s', warn, lean, THROUGHPUT_TARGET),
-    latencyComparison('keygate warn − lean, p99', warn, lean, P99_TARGET_MS),
-    throughputComparison('keygate info / keygate warn (request log)', info, warn),
-    throughputComparison('lean / bare, req/s', lean, bare),
-    latencyComparison('lean − bare, p99', lean, bare),
+  const get = (name: string) => {
+    const target = byName.get(name);
+    if (!target) throw new Error(`part (a) has no samples of ${name}`);
+    return target;
+  };
+  const [info, warn, lean, bare] = [
+    get('keygate info'),
+    get('keygate warn'),
+    get('lean'),
+    get('bare'),
   ];
+
+  const comparisons: HttpComparisons = {
+    infoThroughput: throughputComparison(
+      'keygate info / lean, req/s',
+      info,
+      lean,
+      THROUGHPUT_TARGET,
+    ),
+    infoP99: latencyComparison('keygate info − lean, p99', info, lean, P99_TARGET_MS),
+    warnThroughput: throughputComparison(
+      'keygate warn / lean, req/s',
+      warn,
+      lean,
+      THROUGHPUT_TARGET,
+    ),
+    warnP99: latencyComparison('keygate warn − lean, p99', warn, lean, P99_TARGET_MS),
+    requestLogCost: throughputComparison(
+      'keygate info / keygate warn, req/s (request log)',
+      info,
+      warn,
+    ),
+    leanThroughput: throughputComparison('lean / bare, req/s', lean, bare),
+    leanP99: latencyComparison('lean − bare, p99', lean, bare),
+    infoCpu: cpuComparison('keygate info / lean, server CPU per answer', info, lean),
+  };
   const failed = result.targets.flatMap((target) => target.samples).map(failedRequests);
   const medians = new Map(result.targets.map((target) => [target.name, targetMedians(target)]));
   return { comparisons, failedRequests: failed.reduce((a, b) => a + b, 0), medians };
 }
 
-function targetMedians(target: TargetSamples) {
+function targetMedians(target: TargetSamples): TargetMedians {
+  const of = (field: keyof TargetMedians) => median(target.samples.map((sample) => sample[field]));
   return {
-    requestsPerSecond: median(target.samples.map((sample) => sample.requestsPerSecond)),
-    p99Ms: median(target.samples.map((sample) => sample.p99Ms)),
+    requestsPerSecond: of('requestsPerSecond'),
+    p99Ms: of('p99Ms'),
+    serverCpuUs: of('serverCpuUs'),
+    serverSystemUs: of('serverSystemUs'),
   };
+}
+
+function cpuComparison(what: string, a: TargetSamples, b: TargetSamples): Comparison {
+  const cpu = (target: TargetSamples) => target.samples.map((sample) => sample.serverCpuUs);
+  const ratios = pairedRatios(cpu(a), cpu(b));
+  return { what, value: median(ratios), ...range(ratios), kind: 'ratio' };
 }
 
 function throughputComparison(
@@ -65,7 +120,8 @@ function throughputComparison(
   const rps = (target: TargetSamples) => target.samples.map((sample) => sample.requestsPerSecond);
   const ratios = pairedRatios(rps(a), rps(b));
   const value = median(ratios);
-  const judged = atLeast === undefined ? {} : { target: `≥ ${ratio(atLeast)}`, met: value >= atLeast };
+  const judged =
+    atLeast === undefined ? {} : { target: `≥ ${ratio(atLeast)}`, met: value >= atLeast };
   return { what, value, ...range(ratios), kind: 'ratio', ...judged };
 }
 
@@ -78,12 +134,65 @@ function latencyComparison(
   const p99 = (target: TargetSamples) => target.samples.map((sample) => sample.p99Ms);
   const differences = pairedDifferences(p99(a), p99(b));
   const value = median(differences);
-  const judged = atMostMs === undefined ? {} : { target: `≤ +${ms(atMostMs)}`, met: value <= atMostMs };
+  const judged =
+    atMostMs === undefined ? {} : { target: `≤ +${ms(atMostMs)}`, met: value <= atMostMs };
   return { what, value, ...range(differences), kind: 'ms', ...judged };
 }
 
-/** The per-target table of part (a). */
-export function httpTargetTable(result: HttpBenchResult): string {
+/** The tables of part (a), and a warning when some requests got no valid answer. */
+export function httpTables(result: HttpBenchResult, judged: HttpVerdict): string {
+  const tables = [httpTargetTable(result), '', httpComparisonTable(judged)];
+  if (judged.failedRequests > 0) {
+    tables.push('', `!! ${count(judged.failedRequests)} requests got no valid answer:`);
+    tables.push('!! the figures above measure errors and are not to be trusted');
+  }
+  return tables.join('\n');
+}
+
+/**
+ * Where keygate's and the lean verifier's CPU goes per answer: the user-space CPU measured in
+ * the rounds, split by each profile's shares once the socket writes are left out.
+ */
+export function serverProfileTables(
+  profiles: { keygate: ServerProfile; lean: ServerProfile },
+  judged: HttpVerdict,
+): string {
+  return [
+    'Where the server CPU goes: one more profiled run of each, in a fresh process. The user-',
+    'space CPU per answer measured in the rounds is split by profile share. Samples in socket',
+    'writes are left out: they are kernel time (measured as system CPU) and time spent waiting',
+    'for the CPU after waking the client.',
+    '',
+    serverProfileTable(
+      'keygate (info)',
+      profiles.keygate,
+      judged.medians.get('keygate info'),
+      true,
+    ),
+    '',
+    serverProfileTable('lean verifier', profiles.lean, judged.medians.get('lean'), false),
+  ].join('\n');
+}
+
+function serverProfileTable(
+  name: string,
+  profiled: ServerProfile,
+  medians: TargetMedians | undefined,
+  detailed: boolean,
+): string {
+  const cpuUs = medians?.serverCpuUs ?? Number.NaN;
+  const systemUs = medians?.serverSystemUs ?? Number.NaN;
+  const userUs = cpuUs - systemUs;
+  const { totalMs, leftOutMs } = profiled.summary;
+  const writes = `${((100 * leftOutMs) / (totalMs + leftOutMs)).toFixed(0)}% of samples`;
+  return [
+    `${name}: ${count(cpuUs)} µs CPU per answer = ${count(systemUs)} µs in the kernel`,
+    `+ ${count(userUs)} µs in user space, split here (socket writes left out: ${writes}):`,
+    profileTables(profiled.summary, userUs, 'answer', { stagesOnly: !detailed }),
+  ].join('\n');
+}
+
+function httpTargetTable(result: HttpBenchResult): string {
   const rows = result.targets.map((target) => {
     const samples = target.samples;
     const failed = samples.map(failedRequests).reduce((a, b) => a + b, 0);
@@ -92,17 +201,20 @@ export function httpTargetTable(result: HttpBenchResult): string {
       count(median(samples.map((sample) => sample.requestsPerSecond))),
       ms(median(samples.map((sample) => sample.p50Ms))),
       ms(median(samples.map((sample) => sample.p99Ms))),
+      count(median(samples.map((sample) => sample.serverCpuUs))),
+      count(median(samples.map((sample) => sample.serverSystemUs))),
       count(samples.reduce((sum, sample) => sum + sample.answers, 0)),
       count(failed),
       target.description,
     ];
   });
-  return table(['target', 'req/s', 'p50', 'p99', 'answers', 'failed', 'what it is'], rows);
+  const header = ['target', 'req/s', 'p50', 'p99', 'CPU µs/answer', 'in kernel', 'answers'];
+  return table([...header, 'failed', 'what it is'], rows);
 }
 
 /** The comparison table of part (a), with PASS or MISS against each target. */
-export function httpComparisonTable(judged: HttpVerdict): string {
-  const rows = judged.comparisons.map((comparison) => {
+function httpComparisonTable(judged: HttpVerdict): string {
+  const rows = Object.values(judged.comparisons).map((comparison) => {
     const show = comparison.kind === 'ratio' ? ratio : msDifference;
     return [
       comparison.what,
@@ -112,5 +224,8 @@ export function httpComparisonTable(judged: HttpVerdict): string {
       comparison.met === undefined ? '' : verdict(comparison.met),
     ];
   });
-  return table(['comparison (median of paired rounds)', 'value', 'rounds range', 'target', ''], rows);
+  return table(
+    ['comparison (median of paired rounds)', 'value', 'rounds range', 'target', ''],
+    rows,
+  );
 }

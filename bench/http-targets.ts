@@ -16,28 +16,30 @@ export interface HttpTarget {
   stop(): Promise<void>;
 }
 
-/** The CPU time (user + system) the target's process has used so far, in microseconds. */
-export async function serverCpuMicros(target: HttpTarget): Promise<number> {
+/** CPU time in microseconds, in user space and in the kernel. */
+export interface CpuTime {
+  user: number;
+  system: number;
+}
+
+/** The CPU time the target's process has used so far. */
+export async function serverCpuTime(target: HttpTarget): Promise<CpuTime> {
   target.child.send({ kind: 'cpu-usage' });
-  const usage = await target.child.message<{ kind: 'cpu'; user: number; system: number }>(
+  const { user, system } = await target.child.message<{ kind: 'cpu' } & CpuTime>(
     'cpu',
     READY_TIMEOUT_MS,
   );
-  return usage.user + usage.system;
+  return { user, system };
 }
 
 /** Starts keygate with a fresh data directory, and creates an API and a key over HTTP. */
-export async function startKeygateTarget(
-  logLevel: 'info' | 'warn',
-  nodeOptions: string[] = [],
-): Promise<HttpTarget> {
+export async function startKeygateTarget(logLevel: 'info' | 'warn'): Promise<HttpTarget> {
   const dataDir = await makeTempDir(`keygate-${logLevel}`);
   const rootKey = randomBytes(20).toString('hex');
   const child = startChild({
     name: `keygate (${logLevel})`,
     module: new URL('./targets/keygate-server.ts', import.meta.url),
     env: { KEYGATE_DATA_DIR: dataDir, KEYGATE_ROOT_KEY: rootKey, KEYGATE_LOG_LEVEL: logLevel },
-    nodeOptions,
   });
   const stop = async () => {
     await child.stop();
@@ -103,9 +105,9 @@ async function createBenchKey(baseUrl: string, rootKey: string): Promise<string>
 
 /** Throws unless the target answers the bench's verification with 200 and `valid: true`. */
 async function expectValidAnswer(call: VerifyCall): Promise<void> {
-  const answer = await postJson<{ valid?: unknown }>(call.baseUrl, '/v1/keys/verify', call.rootKey, {
-    key: call.key,
-  });
+  const body = { key: call.key };
+  const path = '/v1/keys/verify';
+  const answer = await postJson<{ valid?: unknown }>(call.baseUrl, path, call.rootKey, body);
   if (answer.valid !== true) {
     throw new Error(`${call.baseUrl} did not verify the bench key: ${JSON.stringify(answer)}`);
   }

@@ -1,6 +1,7 @@
 /** The three parts of the bench, in the order they run. */
 export const BENCH_PARTS = ['http', 'verify', 'memory'] as const;
 
+/** A part of the bench, as `--only` names it. */
 export type BenchPart = (typeof BENCH_PARTS)[number];
 
 /** How long and how often each part measures. */
@@ -17,7 +18,11 @@ export interface BenchOptions {
     pipelining: number;
   };
   verify: { pairs: number; batchMs: number };
-  memory: { fewKeys: number; manyKeys: number; cacheMaxEntries: number };
+  memory: {
+    /** Counts of distinct keys verified after which memory is measured; the last is stored. */
+    checkpoints: number[];
+    cacheMaxEntries: number;
+  };
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only http,verify,memory]
@@ -66,7 +71,7 @@ function fullOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpti
     parts,
     http: { rounds: 5, warmupSeconds: 1, seconds: 5, connections: 50, pipelining: 1 },
     verify: { pairs: 15, batchMs: 200 },
-    memory: { fewKeys: 1_000, manyKeys: 200_000, cacheMaxEntries: 100_000 },
+    memory: { checkpoints: [1_000, 50_000, 100_000, 150_000, 200_000], cacheMaxEntries: 100_000 },
   };
 }
 
@@ -77,6 +82,6 @@ function quickOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpt
     parts,
     http: { rounds: 2, warmupSeconds: 0.5, seconds: 1.5, connections: 50, pipelining: 1 },
     verify: { pairs: 5, batchMs: 50 },
-    memory: { fewKeys: 1_000, manyKeys: 20_000, cacheMaxEntries: 10_000 },
+    memory: { checkpoints: [1_000, 10_000, 20_000, 30_000], cacheMaxEntries: 10_000 },
   };
 }

@@ -3,7 +3,7 @@
  * here even when a part fails or the bench is interrupted.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,26 +13,25 @@ const STDERR_KEPT_CHARS = 8_000;
 /** A message a bench child sends over its IPC channel. */
 export interface ChildMessage {
   kind: string;
-  [field: string]: unknown;
 }
 
 /** A running child of the bench. */
 export interface BenchChild {
   name: string;
-  pid: number | undefined;
   /** Resolves with the first message of this kind; rejects if the child exits first. */
   message<T extends ChildMessage>(kind: T['kind'], timeoutMs: number): Promise<T>;
-  send(message: ChildMessage): void;
+  send<T extends ChildMessage>(message: T): void;
   /** SIGTERM, then SIGKILL after a timeout; resolves once the child has exited. */
   stop(): Promise<void>;
 }
 
+/** What to run in a child process. */
 export interface ChildSpec {
   name: string;
   /** A TypeScript module of `bench/`, run through tsx. */
   module: URL;
   env?: Record<string, string>;
-  /** Node options besides `--import tsx`, such as `--expose-gc` or `--cpu-prof`. */
+  /** Node options besides `--import tsx`, such as `--expose-gc`. */
   nodeOptions?: string[];
 }
 
@@ -64,11 +63,11 @@ function watchChild(name: string, child: ChildProcess): BenchChild {
   });
   child.on('message', (message: ChildMessage) => messages.push(message));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const failure = () => new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
+  const failure = () =>
+    new Error(`${name} exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
 
   const watched: BenchChild = {
     name,
-    pid: child.pid,
     message: (kind, timeoutMs) => awaitMessage(child, messages, kind, timeoutMs, failure),
     send: (message) => child.send(message),
     stop: async () => {
@@ -94,7 +93,11 @@ function awaitMessage<T extends ChildMessage>(
       resolve(messages.splice(index, 1)[0] as T);
       return true;
     };
-    const onExit = () => take() || (finish(), reject(failure()));
+    const onExit = () => {
+      if (take()) return;
+      finish();
+      reject(failure());
+    };
     const timer = setTimeout(() => {
       finish();
       reject(new Error(`no "${kind}" message from the child within ${timeoutMs} ms`));
@@ -121,9 +124,11 @@ async function terminate(child: ChildProcess, exited: Promise<void>): Promise<vo
   clearTimeout(timer);
 }
 
+const TEMP_PREFIX = 'keygate-bench-';
+
 /** A fresh temporary directory, removed by `cleanUp` if not removed before. */
 export async function makeTempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), `keygate-bench-${label}-`));
+  const dir = await mkdtemp(join(tmpdir(), `${TEMP_PREFIX}${process.pid}-${label}-`));
   tempDirs.add(dir);
   return dir;
 }
@@ -132,6 +137,28 @@ export async function makeTempDir(label: string): Promise<string> {
 export async function removeTempDir(dir: string): Promise<void> {
   tempDirs.delete(dir);
   await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * Removes the temporary directories of bench runs whose process is gone: a run killed with
+ * SIGKILL cannot clean up after itself.
+ */
+export async function removeStaleTempDirs(): Promise<void> {
+  const names = await readdir(tmpdir());
+  const stale = names.filter((name) => {
+    const pid = Number(name.slice(TEMP_PREFIX.length).split('-')[0]);
+    return name.startsWith(TEMP_PREFIX) && Number.isInteger(pid) && !isRunning(pid);
+  });
+  await Promise.allSettled(stale.map((name) => rm(join(tmpdir(), name), { recursive: true })));
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Stops every child still running and removes every temporary directory left. */

@@ -1,7 +1,11 @@
-/** The child side of the bench's IPC: announce readiness, report CPU, and stop with the parent. */
+/**
+ * The child side of the bench's IPC: announce readiness, report CPU time, profile on request,
+ * and stop with the parent.
+ */
+import { type CpuProfile, startCpuProfile } from '../cpu-profile.ts';
 
 /** Sends a message to the orchestrator. */
-export function tellParent(message: { kind: string; [field: string]: unknown }): void {
+export function tellParent<T extends { kind: string }>(message: T): void {
   process.send?.(message);
 }
 
@@ -14,6 +18,23 @@ export function reportCpuUsage(): void {
     if (message.kind !== 'cpu-usage') return;
     const { user, system } = process.cpuUsage();
     tellParent({ kind: 'cpu', user, system });
+  });
+}
+
+/**
+ * Profiles this process between a `profile-start` and a `profile-stop` message, so that a
+ * profile covers the load the orchestrator sends and nothing else; answers with the profile.
+ */
+export function profileOnRequest(): void {
+  let stopProfile: (() => Promise<CpuProfile>) | undefined;
+  process.on('message', async (message: { kind?: string }) => {
+    if (message.kind === 'profile-start') {
+      stopProfile = await startCpuProfile();
+      tellParent({ kind: 'profiling' });
+    } else if (message.kind === 'profile-stop' && stopProfile) {
+      tellParent({ kind: 'profile', profile: await stopProfile() });
+      stopProfile = undefined;
+    }
   });
 }
 

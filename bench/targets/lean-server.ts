@@ -5,7 +5,7 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { reportCpuUsage, stopWithParent, tellParent } from './child-protocol.ts';
+import { profileOnRequest, reportCpuUsage, stopWithParent, tellParent } from './child-protocol.ts';
 
 const pepper = createSecretKey(randomBytes(32));
 const keysByHash = new Map<string, KeyAnswer>();
@@ -38,7 +38,9 @@ function answerVerify(body: string, response: ServerResponse): void {
   }
 
   const found = typeof key === 'string' ? keysByHash.get(hashOf(key)) : undefined;
-  const answer = found ? { valid: true, code: 'VALID', ...found } : { valid: false, code: 'NOT_FOUND' };
+  const answer = found
+    ? { valid: true, code: 'VALID', ...found }
+    : { valid: false, code: 'NOT_FOUND' };
   const text = JSON.stringify(answer);
   response.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
@@ -75,6 +77,7 @@ server.listen(0, '127.0.0.1', () => {
   tellParent({ kind: 'ready', url: `http://127.0.0.1:${address.port}` });
 });
 reportCpuUsage();
+profileOnRequest();
 stopWithParent(
   () =>
     new Promise<void>((resolve) => {

@@ -17,7 +17,9 @@ import { handleError, sendProblem } from './problem.ts';
 import { registerApiRoutes } from './routes/apis.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerIdentityRoutes } from './routes/identities.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
+import { registerRateLimitRoutes } from './routes/ratelimits.ts';
 import { registerRootKeyRoutes } from './routes/root-keys.ts';
 import { registerVerifyRoutes } from './routes/verify.ts';
 import { registerWorkspaceRoutes } from './routes/workspaces.ts';
@@ -93,6 +95,8 @@ export async function buildApp(options: AppOptions) {
       registerKeyRoutes(v1, options.keygate);
       registerVerifyRoutes(v1, options.keygate);
       registerAuditRoutes(v1, options.keygate);
+      registerIdentityRoutes(v1, options.keygate);
+      registerRateLimitRoutes(v1, options.keygate);
     },
     { prefix: '/v1' },
   );

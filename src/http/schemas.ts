@@ -73,6 +73,15 @@ export const Credits = Type.Object(
   { additionalProperties: false },
 );
 
+/** A change to a credit balance; `decrement` stops at 0. */
+export const CreditsChange = Type.Object(
+  {
+    op: Type.Union([Type.Literal('set'), Type.Literal('increment'), Type.Literal('decrement')]),
+    value: Count,
+  },
+  { additionalProperties: false },
+);
+
 /** The query of every list: page size and the cursor of the previous page. */
 export const ListQuery = Type.Object(
   {

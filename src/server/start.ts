@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { createPepper } from '../core/hashing.ts';
+import { MemoryCounters } from '../counters/memory/memory-counters.ts';
 import { buildApp, type KeygateApp } from '../http/app.ts';
 import { createKeygate, type Keygate } from '../services/keygate.ts';
 import { openPostgresStore } from '../store/postgres/postgres-store.ts';
@@ -57,8 +58,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = await openStore(config);
   await store.migrate();
   const pepper = createPepper(config.pepper ?? (await dataDirPepper(config.dataDir)));
+  const counters = new MemoryCounters();
   const keygate = createKeygate({
     store,
+    counters,
     pepper,
     cache: { maxEntries: config.cacheMaxKeys, ttlMs: config.cacheTtlMs },
   });
@@ -74,7 +77,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     url,
     async stop() {
       await app.close();
-      keygate.close();
+      await keygate.close();
+      await counters.close();
       await store.close();
     },
   };

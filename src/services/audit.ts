@@ -6,7 +6,7 @@ import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from '
 
 /** The record an audit event is about. */
 export interface AuditTarget {
-  type: 'workspace' | 'root_key' | 'api' | 'key';
+  type: 'workspace' | 'root_key' | 'api' | 'key' | 'identity' | 'ratelimit_override';
   id: string;
 }
 

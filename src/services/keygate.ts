@@ -1,9 +1,20 @@
 import type { Pepper } from '../core/hashing.ts';
 import { type Clock, systemClock } from '../core/time.ts';
-import type { KeyRecord, RootKeyRecord, Store } from '../store/types.ts';
+import type { Counters } from '../counters/types.ts';
+import type {
+  IdentityRecord,
+  KeyRecord,
+  RateLimitOverrideRecord,
+  RootKeyRecord,
+  Store,
+} from '../store/types.ts';
 import { ApiService } from './apis.ts';
 import { AuditLog } from './audit.ts';
+import { CreditLedger } from './credit-ledger.ts';
+import { CreditBalances } from './credits.ts';
+import { IdentityService } from './identities.ts';
 import { KeyService } from './keys.ts';
+import { RateLimitService } from './ratelimits.ts';
 import {
   type InvalidationChannel,
   LocalInvalidationChannel,
@@ -16,24 +27,31 @@ import { WorkspaceService } from './workspaces.ts';
 
 export interface KeygateOptions {
   store: Store;
+  /** Hot rate-limit state: in memory for one node, shared for many. */
+  counters: Counters;
   pepper: Pepper;
   clock?: Clock;
-  /** How every node hears of changed keys; this process alone by default. */
+  /** How every node hears of changed records; this process alone by default. */
   invalidations?: InvalidationChannel;
   cache?: Partial<RecordCacheOptions>;
 }
 
-/** All of keygate's services, wired to one store. */
+/** All of keygate's services, wired to one store and one set of counters. */
 export interface Keygate {
+  /** The time every service reads. */
+  clock: Clock;
   store: Store;
+  counters: Counters;
   audit: AuditLog;
   rootKeys: RootKeyService;
   workspaces: WorkspaceService;
   apis: ApiService;
   keys: KeyService;
+  identities: IdentityService;
+  ratelimits: RateLimitService;
   verifier: VerifyService;
-  /** Stops listening for invalidations; the store is closed by whoever opened it. */
-  close(): void;
+  /** Commits every credit charge taken and stops listening; backends are closed by their opener. */
+  close(): Promise<void>;
 }
 
 export const DEFAULT_CACHE_OPTIONS: RecordCacheOptions = {
@@ -42,37 +60,67 @@ export const DEFAULT_CACHE_OPTIONS: RecordCacheOptions = {
   missTtlMs: 10_000,
 };
 
-/** Builds the services over a store; the entry point chooses the store and the channel. */
+/** Builds the services over the backends the entry point chose. */
 export function createKeygate(options: KeygateOptions): Keygate {
-  const { store, pepper } = options;
+  const { store, counters, pepper } = options;
   const clock = options.clock ?? systemClock;
   const invalidations = options.invalidations ?? new LocalInvalidationChannel();
   const cacheOptions = { ...DEFAULT_CACHE_OPTIONS, ...options.cache };
+  const caches = {
+    rootKeys: new RecordCache<RootKeyRecord>(cacheOptions),
+    keys: new RecordCache<KeyRecord>(cacheOptions),
+    identities: new RecordCache<IdentityRecord>(cacheOptions),
+    overrides: new RecordCache<{ overrides: RateLimitOverrideRecord[] }>(cacheOptions),
+  };
+  const unsubscribe = invalidations.subscribe((key) => {
+    for (const cache of Object.values(caches)) cache.delete(key);
+  });
 
   const audit = new AuditLog(store, clock);
-  const rootKeyCache = new RecordCache<RootKeyRecord>(cacheOptions);
-  const rootKeys = new RootKeyService(store, audit, pepper, clock, rootKeyCache, invalidations);
+  const balances = new CreditBalances(clock);
+  const ledger = new CreditLedger(store, clock);
+  const rootKeys = new RootKeyService(store, audit, pepper, clock, caches.rootKeys, invalidations);
   const apis = new ApiService(store, audit, clock, invalidations);
-  const verifier = new VerifyService(
+  const identities = new IdentityService(
+    store,
+    audit,
+    balances,
+    clock,
+    caches.identities,
+    invalidations,
+  );
+  const verifier = new VerifyService({
     store,
     pepper,
     clock,
-    new RecordCache<KeyRecord>(cacheOptions),
-  );
-
-  const unsubscribe = invalidations.subscribe((hash) => {
-    rootKeyCache.delete(hash);
-    verifier.invalidate(hash);
+    cache: caches.keys,
+    identities,
+    counters,
+    ledger,
   });
 
   return {
+    clock,
     store,
+    counters,
     audit,
     rootKeys,
     workspaces: new WorkspaceService(store, audit, rootKeys, clock),
     apis,
-    keys: new KeyService(store, apis, audit, pepper, clock, invalidations),
+    keys: new KeyService(store, apis, audit, pepper, clock, invalidations, balances),
+    identities,
+    ratelimits: new RateLimitService(
+      store,
+      audit,
+      counters,
+      clock,
+      caches.overrides,
+      invalidations,
+    ),
     verifier,
-    close: unsubscribe,
+    async close() {
+      await ledger.drain();
+      unsubscribe();
+    },
   };
 }

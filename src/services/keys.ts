@@ -2,11 +2,12 @@ import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, isValidPrefix, keyStart } from '../core/key-format.ts';
 import type { Clock } from '../core/time.ts';
-import type { KeyFilter, KeyPatch, KeyRecord, Store } from '../store/types.ts';
+import type { KeyFilter, KeyPatch, KeyRecord, RateLimitConfig, Store } from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
 import type { ApiService } from './apis.ts';
 import { invalidPrefix } from './apis.ts';
 import type { AuditLog } from './audit.ts';
+import type { CreditBalances, CreditsOperation } from './credits.ts';
 import { invalidField, KeygateError, notFound } from './errors.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
 import type { InvalidationChannel } from './record-cache.ts';
@@ -41,6 +42,7 @@ export class KeyService {
     private readonly pepper: Pepper,
     private readonly clock: Clock,
     private readonly invalidations: InvalidationChannel,
+    private readonly balances: CreditBalances,
   ) {}
 
   async create(actor: Actor, apiId: string, input: NewKey): Promise<CreatedKey> {
@@ -52,6 +54,8 @@ export class KeyService {
     const secret = generateKey(prefix);
     const record = this.newRecord(secret, { workspaceId: actor.workspaceId, apiId }, input);
     await this.store.transaction(async (tx) => {
+      if (input.credits)
+        record.creditBalanceId = await this.balances.create(tx, actor.workspaceId, input.credits);
       await tx.insertKey(record);
       await this.audit.record(
         tx,
@@ -99,9 +103,17 @@ export class KeyService {
     const changes = diff(before, patch);
     if (Object.keys(changes).length === 0) return before;
 
+    const { credits, ...fields } = patch;
     const after = await this.store.transaction(async (tx) => {
+      const balance = await this.balances.replace(
+        tx,
+        actor.workspaceId,
+        before.creditBalanceId,
+        credits,
+      );
       const updated = await tx.updateKey(actor.workspaceId, id, {
-        ...patch,
+        ...fields,
+        ...(credits === undefined ? {} : { creditBalanceId: balance }),
         updatedAt: this.clock(),
       });
       if (!updated) throw notFound('key', id);
@@ -153,7 +165,13 @@ export class KeyService {
     const now = this.clock();
     const oldExpiresAt = Math.min(old.expiresAt ?? Number.POSITIVE_INFINITY, now + gracePeriodMs);
     const secret = generateKey(prefixOf(old.start));
-    const record = { ...this.newRecord(secret, old, old), rolledFrom: old.id };
+    // The new key draws on the old one's credits and rate-limit windows: one balance, one lineage.
+    const record = {
+      ...this.newRecord(secret, old, old),
+      rolledFrom: old.id,
+      lineageId: old.lineageId,
+      creditBalanceId: old.creditBalanceId,
+    };
 
     await this.store.transaction(async (tx) => {
       await tx.insertKey(record);
@@ -180,8 +198,11 @@ export class KeyService {
     settings: KeySettings,
   ): KeyRecord {
     const now = this.clock();
+    const id = newId('key', now);
     return {
-      id: newId('key', now),
+      id,
+      lineageId: id,
+      creditBalanceId: null,
       workspaceId: owner.workspaceId,
       apiId: owner.apiId,
       hash: hashKey(this.pepper, secret),
@@ -206,22 +227,59 @@ export class KeyService {
     };
   }
 
+  /** Sets, adds to or takes from the key's credits (shared with keys rolled from it). */
+  async adjustCredits(
+    actor: Actor,
+    id: string,
+    op: CreditsOperation,
+    value: number,
+  ): Promise<KeyRecord> {
+    const key = await this.get(actor, id, 'update_key');
+
+    const updated = await this.store.transaction(async (tx) => {
+      if (key.creditBalanceId === null && op === 'set') {
+        const creditBalanceId = await this.balances.create(tx, actor.workspaceId, {
+          remaining: value,
+        });
+        await tx.updateKey(actor.workspaceId, id, { creditBalanceId, updatedAt: this.clock() });
+      } else {
+        await this.balances.adjust(tx, actor.workspaceId, key.creditBalanceId, op, value);
+      }
+      await this.audit.record(tx, actor, 'key.credits', { type: 'key', id }, { op, value });
+      return tx.getKey(actor.workspaceId, id);
+    });
+    if (!updated) throw notFound('key', id);
+    this.invalidations.publish(key.hash);
+    return updated;
+  }
+
   /** Rules that the request's shape cannot express. */
   private checkSettings(settings: KeySettings): void {
-    if (settings.meta && nestingExceeds(settings.meta, MAX_META_DEPTH)) {
-      throw invalidField('meta', `must nest at most ${MAX_META_DEPTH} levels deep`);
-    }
-    if (settings.meta && Buffer.byteLength(JSON.stringify(settings.meta)) > MAX_META_BYTES) {
-      throw invalidField('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
-    }
+    checkMeta(settings.meta);
     if (typeof settings.expiresAt === 'number' && settings.expiresAt <= this.clock()) {
       throw invalidField('expiresAt', 'must be in the future');
     }
-    const names = settings.ratelimits?.map((limit) => limit.name) ?? [];
-    const repeated = names.find((name, index) => names.indexOf(name) !== index);
-    if (repeated !== undefined) {
-      throw invalidField('ratelimits', `names the limit "${repeated}" more than once`);
-    }
+    checkRateLimitNames(settings.ratelimits);
+  }
+}
+
+/** `meta` may nest at most MAX_META_DEPTH levels and take at most MAX_META_BYTES as JSON. */
+export function checkMeta(meta: Record<string, unknown> | null | undefined): void {
+  if (!meta) return;
+  if (nestingExceeds(meta, MAX_META_DEPTH)) {
+    throw invalidField('meta', `must nest at most ${MAX_META_DEPTH} levels deep`);
+  }
+  if (Buffer.byteLength(JSON.stringify(meta)) > MAX_META_BYTES) {
+    throw invalidField('meta', `must be at most ${MAX_META_BYTES} bytes as JSON`);
+  }
+}
+
+/** Rate limits of one owner must have distinct names. */
+export function checkRateLimitNames(limits: readonly RateLimitConfig[] | null | undefined): void {
+  const names = limits?.map((limit) => limit.name) ?? [];
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) {
+    throw invalidField('ratelimits', `names the limit "${repeated}" more than once`);
   }
 }
 

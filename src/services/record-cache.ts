@@ -38,6 +38,7 @@ const ABSENT = Symbol('absent');
 export class RecordCache<V extends object> {
   readonly #entries: LRUCache<string, V | typeof ABSENT>;
   readonly #missTtlMs: number;
+  readonly #loads = new Map<string, Load<V>>();
 
   constructor(options: RecordCacheOptions) {
     this.#entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
@@ -54,11 +55,45 @@ export class RecordCache<V extends object> {
     else this.#entries.set(hash, ABSENT, { ttl: this.#missTtlMs });
   }
 
+  /** Forgets an entry, including what a load still under way would have put there. */
   delete(hash: string): void {
     this.#entries.delete(hash);
+
+    const load = this.#loads.get(hash);
+    if (load) load.stale = true;
+    this.#loads.delete(hash);
+  }
+
+  /**
+   * The cached record, or what `loader` finds, which is then cached. Concurrent misses of one
+   * entry share one load; a load that a `delete` overtook is answered but not cached, since a
+   * change committed while it ran may not be in what it read.
+   */
+  async load(hash: string, loader: () => Promise<V | undefined>): Promise<V | undefined> {
+    const cached = this.get(hash);
+    if (cached !== undefined) return cached ?? undefined;
+
+    let load = this.#loads.get(hash);
+    if (!load) {
+      load = { record: loader(), stale: false };
+      this.#loads.set(hash, load);
+    }
+    try {
+      const record = await load.record;
+      if (!load.stale) this.set(hash, record);
+      return record;
+    } finally {
+      if (this.#loads.get(hash) === load) this.#loads.delete(hash);
+    }
   }
 
   get size(): number {
     return this.#entries.size;
   }
+}
+
+/** A store read in flight, shared by everyone who missed the same entry meanwhile. */
+interface Load<V> {
+  record: Promise<V | undefined>;
+  stale: boolean;
 }

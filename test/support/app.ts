@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { MemoryCounters } from '../../src/counters/memory/memory-counters.ts';
 import { createPepper } from '../../src/core/hashing.ts';
 import { buildApp, type KeygateApp } from '../../src/http/app.ts';
 import { createKeygate, type Keygate } from '../../src/services/keygate.ts';
@@ -62,7 +63,12 @@ export const TEST_PEPPER = 'test-pepper-that-is-long-enough-for-keygate';
 export async function startTestApp(kind: StoreKind): Promise<TestApp> {
   const store = await openTestStore(kind);
   const clock = createTestClock(Date.now());
-  const keygate = createKeygate({ store, pepper: createPepper(TEST_PEPPER), clock });
+  const keygate = createKeygate({
+    store,
+    counters: new MemoryCounters(),
+    pepper: createPepper(TEST_PEPPER),
+    clock,
+  });
   const boot = await keygate.workspaces.bootstrap(undefined);
   if (boot.kind !== 'created') throw new Error('a fresh test store was not empty');
 
@@ -109,7 +115,8 @@ export async function startTestApp(kind: StoreKind): Promise<TestApp> {
     request,
     async close() {
       await app.close();
-      keygate.close();
+      await keygate.close();
+      await keygate.counters.close();
       await store.close();
     },
   };

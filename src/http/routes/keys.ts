@@ -4,6 +4,7 @@ import type { KeySettings } from '../../services/keys.ts';
 import type { Router } from '../router.ts';
 import {
   Credits,
+  CreditsChange,
   ExternalId,
   Id,
   ListQuery,
@@ -147,6 +148,17 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
 
       await keygate.keys.erase(request.actor, keyId);
       return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/keys/:keyId/credits',
+    { schema: { tags, params: KeyParams, body: CreditsChange, response: { 200: KeyView } } },
+    async (request) => {
+      const { op, value } = request.body;
+      return keyView(
+        await keygate.keys.adjustCredits(request.actor, request.params.keyId, op, value),
+      );
     },
   );
 

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Keygate } from '../../services/keygate.ts';
 import { VERIFY_CODES, type VerifyCode, type VerifyOutcome } from '../../services/verify.ts';
 import type { Router } from '../router.ts';
-import { Id, Meta, Nullable, RateLimits } from '../schemas.ts';
+import { Id, Meta, Nullable } from '../schemas.ts';
 import { iso } from '../views.ts';
 
 const VerifyBody = Type.Object(
@@ -34,6 +34,15 @@ const VerifyBody = Type.Object(
   { additionalProperties: false },
 );
 
+const LimitStanding = Type.Object({
+  name: Type.String(),
+  limit: Type.Integer(),
+  duration: Type.Integer(),
+  remaining: Type.Integer(),
+  resetAt: Type.String({ format: 'date-time' }),
+  exceeded: Type.Boolean({ description: 'This limit denies, or would if it is a shadow limit' }),
+});
+
 const VerifyResult = Type.Object({
   valid: Type.Boolean(),
   code: Type.Unsafe<VerifyCode>({ type: 'string', enum: [...VERIFY_CODES] }),
@@ -45,8 +54,10 @@ const VerifyResult = Type.Object({
   permissions: Type.Optional(Type.Array(Type.String())),
   enabled: Type.Optional(Type.Boolean()),
   expiresAt: Type.Optional(Nullable(Type.String())),
-  credits: Type.Optional(Type.Object({ remaining: Nullable(Type.Integer()) })),
-  ratelimits: Type.Optional(RateLimits),
+  credits: Type.Optional(
+    Type.Object({ remaining: Nullable(Type.Integer({ description: '`null`: unlimited' })) }),
+  ),
+  ratelimits: Type.Optional(Type.Array(LimitStanding)),
 });
 
 /** The answer to a verification: the code, and the key's details when it was found. */
@@ -65,8 +76,11 @@ function verifyResult(outcome: VerifyOutcome) {
     permissions: key.permissions,
     enabled: key.enabled,
     expiresAt: iso(key.expiresAt),
-    credits: { remaining: key.credits?.remaining ?? null },
-    ratelimits: [],
+    credits: { remaining: outcome.creditsRemaining ?? null },
+    ratelimits: (outcome.ratelimits ?? []).map((limit) => ({
+      ...limit,
+      resetAt: iso(limit.resetAt),
+    })),
   };
 }
 
