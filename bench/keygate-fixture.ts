@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createPepper, type Pepper } from '../src/core/hashing.ts';
+import { MemoryCounters } from '../src/counters/memory/memory-counters.ts';
 import type { Actor } from '../src/services/actor.ts';
 import { createKeygate, type Keygate } from '../src/services/keygate.ts';
 import type { RecordCacheOptions } from '../src/services/record-cache.ts';
@@ -62,9 +63,11 @@ async function withKeygate(
   const store = await openSqliteStore(join(dataDir, 'keygate.db'));
   await store.migrate();
   const pepper = createPepper(pepperSecret);
-  const keygate = createKeygate({ store, pepper, cache });
+  const counters = new MemoryCounters();
+  const keygate = createKeygate({ store, counters, pepper, cache });
   const close = async () => {
-    keygate.close();
+    await keygate.close();
+    await counters.close();
     await store.close();
   };
 

@@ -2,11 +2,6 @@
  * Part (c), second process, started fresh with `--expose-gc`: verifies every stored key once
  * through a bounded cache, and reports resident memory and the cache's size at checkpoints.
  */
-import { systemClock } from '../src/core/time.ts';
-import { DEFAULT_CACHE_OPTIONS } from '../src/services/keygate.ts';
-import { RecordCache } from '../src/services/record-cache.ts';
-import { VerifyService } from '../src/services/verify.ts';
-import type { KeyRecord } from '../src/store/types.ts';
 import { type FixtureSecrets, reopenBenchKeygate } from './keygate-fixture.ts';
 import { stopWithParent, tellParent } from './targets/child-protocol.ts';
 
@@ -43,12 +38,15 @@ function measureMemory(): { rssBytes: number; heapUsedBytes: number } {
 
 async function measure(request: MeasureRequest): Promise<void> {
   const started = performance.now();
-  const fixture = await reopenBenchKeygate(request.dataDir, request.fixture);
-  const cache = new RecordCache<KeyRecord>({
-    ...DEFAULT_CACHE_OPTIONS,
+  const fixture = await reopenBenchKeygate(request.dataDir, request.fixture, {
     maxEntries: request.cacheMaxEntries,
   });
-  const verifier = new VerifyService(fixture.store, fixture.pepper, systemClock, cache);
+  const { verifier } = fixture.keygate;
+  const cache = {
+    get size() {
+      return verifier.cachedKeys;
+    },
+  };
 
   let verified = 0;
   let largestCacheSize = 0;

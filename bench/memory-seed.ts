@@ -48,8 +48,11 @@ function keyRecord(fixture: BenchKeygate, key: string): KeyRecord {
   if (!parsed) throw new Error('generateKey made a malformed key');
 
   const now = Date.now();
+  const id = newId('key', now);
   return {
-    id: newId('key', now),
+    id,
+    lineageId: id,
+    creditBalanceId: null,
     workspaceId: fixture.actor.workspaceId,
     apiId: fixture.apiId,
     hash: hashKey(fixture.pepper, key),

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeBytesBase62, encodeIntegerBase62 } from './base62.ts';
 
 /** The kinds of record that carry a generated id, and their id prefixes. */
-export type IdKind = 'ws' | 'root' | 'api' | 'key' | 'evt' | 'req' | 'idt' | 'rlo';
+export type IdKind = 'ws' | 'root' | 'api' | 'key' | 'evt' | 'req' | 'idt' | 'rlo' | 'bal';
 
 const RANDOM_WIDTH = 11;
 /** The last id made of each kind, so ids of one kind made in one millisecond count up. */

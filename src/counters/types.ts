@@ -1,4 +1,5 @@
 import type { LimitConfig } from '../core/limits/types.ts';
+import type { RefillSchedule } from '../core/refill.ts';
 
 /** One rate limit to apply in a consume: which window, by which rule, and what to charge. */
 export interface LimitRequest {
@@ -17,11 +18,43 @@ export interface LimitRequest {
   shadow: boolean;
 }
 
-/** The rate limits of one verification, applied at one instant. */
+/** A credit balance as the store last had it. */
+export interface StoredCredits {
+  remaining: number;
+  /** Bumped by every change made by hand; charges leave it alone. */
+  version: number;
+  /** When it was last refilled or set by hand. */
+  refilledAt: number;
+  refill: RefillSchedule | null;
+}
+
+/** The credits one consume charges. */
+export interface CreditRequest {
+  /** The balance's id; every key drawing on it shares what the counters hold for it. */
+  key: string;
+  /** Integer, 0 or more; a balance with less than `cost` left denies. */
+  cost: number;
+  /**
+   * The balance as read from the store. The counters hold a live balance per key and take this
+   * one instead when its version is newer (a change made by hand), or the lower of the two when
+   * the versions are equal (the store may have heard of charges made on other nodes).
+   */
+  stored: StoredCredits;
+}
+
+/** The rate limits and the credit charge of one verification, applied at one instant. */
 export interface ConsumeRequest {
   limits: readonly LimitRequest[];
+  credits?: CreditRequest | undefined;
   /** Milliseconds since the epoch. */
   now: number;
+}
+
+/** How a balance stands after a consume. */
+export interface CreditResult {
+  remaining: number;
+  /** True when the balance holds less than the cost, so the request is denied. */
+  exceeded: boolean;
 }
 
 /** How one limit stands after a consume, in the words of the verify response. */
@@ -37,7 +70,10 @@ export interface LimitResult {
 }
 
 /** One charge a consume made, as plain data so that any backend can carry it. */
-export interface Charge {
+export type Charge = LimitCharge | CreditsCharge;
+
+export interface LimitCharge {
+  readonly kind: 'limit';
   readonly key: string;
   readonly config: LimitConfig;
   readonly cost: number;
@@ -45,13 +81,23 @@ export interface Charge {
   readonly at: number;
 }
 
+export interface CreditsCharge {
+  readonly kind: 'credits';
+  readonly key: string;
+  readonly cost: number;
+  /** The balance's version when charged: a refund after a change by hand gives nothing back. */
+  readonly version: number;
+}
+
 /** Everything a consume charged, for `refund`; empty when it charged nothing. */
 export type Reservation = readonly Charge[];
 
-/** Whether the request may go on, each limit's standing, and what was charged. */
+/** Whether the request may go on, each limit's and the balance's standing, and what was charged. */
 export interface ConsumeResult {
   allowed: boolean;
   limits: LimitResult[];
+  /** `null` when the request charged no balance. */
+  credits: CreditResult | null;
   reservation: Reservation;
 }
 
@@ -61,14 +107,16 @@ export interface ConsumeResult {
  */
 export interface Counters {
   /**
-   * One atomic step: when every enforced (non-shadow) limit allows, charge every limit that
-   * allows — shadow ones included, so a shadow limit counts exactly what enforcing it would and
-   * its `exceeded` tells what enforcing it would deny; otherwise charge nothing.
+   * One atomic step: when every enforced (non-shadow) limit allows and the balance holds the
+   * cost, charge the balance and every limit that allows — shadow ones included, so a shadow
+   * limit counts exactly what enforcing it would and its `exceeded` tells what enforcing it would
+   * deny; otherwise charge nothing anywhere.
    */
   consume(request: ConsumeRequest): Promise<ConsumeResult>;
   /**
-   * Give back what a consume charged, when its request was denied later (e.g. for credits).
-   * A charge that has stopped counting meanwhile (its window moved on) gives nothing back.
+   * Give back what a consume charged, when its request failed later (its charge could not be
+   * made durable). A charge that has stopped counting meanwhile (its window moved on, its
+   * balance was set by hand) gives nothing back.
    */
   refund(reservation: Reservation): Promise<void>;
   /** Let go of everything held; the counters are not used after. */

@@ -1,6 +1,14 @@
 import { Type } from 'typebox';
+import { creditsAt } from '../services/credits.ts';
 import { invalidField } from '../services/errors.ts';
-import type { ApiRecord, AuditEventRecord, KeyRecord, RootKeyRecord } from '../store/types.ts';
+import type {
+  ApiRecord,
+  AuditEventRecord,
+  CreditsConfig,
+  KeyRecord,
+  OwnedCredits,
+  RootKeyRecord,
+} from '../store/types.ts';
 import { Credits, Meta, Nullable, RateLimits } from './schemas.ts';
 
 /** A time as the API shows it: ISO 8601 UTC, or `null`. */
@@ -59,7 +67,13 @@ export const CreatedKeyView = Type.Intersect([
   KeyView,
 ]);
 
-export function keyView(key: KeyRecord) {
+/** Credits as the API shows them: refilled to `now`, without the time of the last refill. */
+export function creditsView(credits: OwnedCredits | null, now: number): CreditsConfig | null {
+  return credits && creditsAt(credits, now);
+}
+
+/** A key as the API shows it at `now`. */
+export function keyView(key: KeyRecord, now: number) {
   return {
     id: key.id,
     apiId: key.apiId,
@@ -70,7 +84,7 @@ export function keyView(key: KeyRecord) {
     permissions: key.permissions,
     enabled: key.enabled,
     expiresAt: iso(key.expiresAt),
-    credits: key.credits,
+    credits: creditsView(key.credits, now),
     ratelimits: key.ratelimits,
     createdAt: iso(key.createdAt),
     updatedAt: iso(key.updatedAt),

@@ -58,7 +58,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const store = await openStore(config);
   await store.migrate();
   const pepper = createPepper(config.pepper ?? (await dataDirPepper(config.dataDir)));
-  const counters = new MemoryCounters();
+  // A balance is held longer than a cached record can be stale (see MemoryCountersOptions).
+  const counters = new MemoryCounters({
+    creditsIdleMs: Math.max(15 * 60_000, 2 * config.cacheTtlMs),
+  });
   const keygate = createKeygate({
     store,
     counters,

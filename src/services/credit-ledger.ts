@@ -1,56 +1,32 @@
-import { lastRefillBoundary } from '../core/refill.ts';
-import type { Clock } from '../core/time.ts';
-import type { CreditChargeResult, CreditsConfig, Store } from '../store/types.ts';
-
-/** The balance a verification draws on: its id and its refill rule. */
-export interface BalanceRef {
-  id: string;
-  refill: CreditsConfig['refill'] | null | undefined;
-}
+import type { CreditCharge, Store } from '../store/types.ts';
 
 interface PendingCharge {
-  balanceId: string;
-  cost: number;
-  refillBoundary: number | null;
-  refillAmount: number | null;
-  settle(result: CreditChargeResult): void;
+  charge: CreditCharge;
+  settle(): void;
   fail(error: unknown): void;
 }
 
 /**
- * Charges credits durably before a verification answers, with group commit: the charges that
- * arrive while one batch is being written go to the store together in the next transaction,
- * so one write serves many concurrent verifications and every answer still waits for its own
- * charge to be committed.
+ * Makes the credit charges of verifications durable before they are answered, with group
+ * commit: the charges that arrive while one batch is being written go to the store together in
+ * the next transaction, so one write serves many concurrent verifications and every answer still
+ * waits for its own charge. Charges of one balance in a batch are summed into one update.
  */
 export class CreditLedger {
   #pending: PendingCharge[] = [];
   #writing: Promise<void> | undefined;
 
-  constructor(
-    private readonly store: Store,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly store: Store) {}
 
-  /** Charges `cost` to a balance; resolves once the charge (or its refusal) is committed. */
-  charge(balance: BalanceRef, cost: number): Promise<CreditChargeResult> {
-    const refill = balance.refill ?? undefined;
-    const refillBoundary = refill ? lastRefillBoundary(refill, this.clock()) : null;
-
+  /** Resolves once the charge is committed; rejects with the store's error when it is not. */
+  record(charge: CreditCharge): Promise<void> {
     return new Promise((settle, fail) => {
-      this.#pending.push({
-        balanceId: balance.id,
-        cost,
-        refillBoundary,
-        refillAmount: refillBoundary === null ? null : (refill?.amount ?? null),
-        settle,
-        fail,
-      });
+      this.#pending.push({ charge, settle, fail });
       if (this.#pending.length === 1 && !this.#writing) setImmediate(() => this.#flush());
     });
   }
 
-  /** Resolves when every charge taken so far is committed. */
+  /** Resolves when every charge recorded so far is committed (or has failed). */
   async drain(): Promise<void> {
     while (this.#writing || this.#pending.length > 0) {
       if (!this.#writing) this.#flush();
@@ -60,14 +36,18 @@ export class CreditLedger {
 
   #flush(): void {
     const batch = this.#pending;
-    if (batch.length === 0) return;
+    if (batch.length === 0 || this.#writing) return;
     this.#pending = [];
 
     this.#writing = this.store
-      .chargeCredits(batch)
+      .applyCreditCharges(mergeCharges(batch.map((pending) => pending.charge)))
       .then(
-        (results) => batch.forEach((charge, i) => charge.settle(results[i] ?? noBalance)),
-        (error: unknown) => batch.forEach((charge) => charge.fail(error)),
+        () => {
+          for (const pending of batch) pending.settle();
+        },
+        (error: unknown) => {
+          for (const pending of batch) pending.fail(error);
+        },
       )
       .finally(() => {
         this.#writing = undefined;
@@ -76,4 +56,13 @@ export class CreditLedger {
   }
 }
 
-const noBalance: CreditChargeResult = { charged: false, remaining: null };
+/** Sums the charges of one balance at one refill time, keeping the order of first arrival. */
+function mergeCharges(charges: readonly CreditCharge[]): CreditCharge[] {
+  const merged = new Map<string, CreditCharge>();
+  for (const charge of charges) {
+    const key = `${charge.balanceId}@${charge.refill?.at ?? ''}`;
+    const earlier = merged.get(key);
+    merged.set(key, earlier ? { ...earlier, cost: earlier.cost + charge.cost } : charge);
+  }
+  return [...merged.values()];
+}

@@ -1,10 +1,42 @@
+import { refillCredits } from '../core/credits.ts';
 import { newId } from '../core/ids.ts';
+import { lastRefillBoundary } from '../core/refill.ts';
 import type { Clock } from '../core/time.ts';
-import type { CreditBalanceRecord, CreditsConfig, StoreQueries } from '../store/types.ts';
-import { KeygateError } from './errors.ts';
+import type {
+  CreditBalanceRecord,
+  CreditCharge,
+  CreditsConfig,
+  OwnedCredits,
+  StoreQueries,
+} from '../store/types.ts';
+import { invalidField, KeygateError } from './errors.ts';
 
 /** How a credits request changes a balance; `decrement` stops at 0. */
 export type CreditsOperation = 'set' | 'increment' | 'decrement';
+
+/** The cache and channel key of a credit balance. */
+export function balanceCacheKey(balanceId: string): string {
+  return `balance:${balanceId}`;
+}
+
+/** What a verification's charge writes to the store, refill included. */
+export function creditCharge(
+  balance: CreditBalanceRecord,
+  cost: number,
+  now: number,
+): CreditCharge {
+  const at = balance.refill ? lastRefillBoundary(balance.refill, now) : null;
+  const refill = balance.refill && at !== null ? { at, amount: balance.refill.amount } : null;
+  return { balanceId: balance.id, cost, refill };
+}
+
+/** A balance as stored, refilled to `now`, the way keys and identities show it. */
+export function creditsAt(credits: OwnedCredits, now: number): CreditsConfig {
+  const { refill, refilledAt } = credits;
+  const live = { remaining: credits.remaining, version: 0, refilledAt, refill: refill ?? null };
+  const { remaining } = refillCredits(live, now);
+  return refill ? { remaining, refill } : { remaining };
+}
 
 /** Writes credit balances for keys and identities, inside the caller's transaction. */
 export class CreditBalances {
@@ -19,6 +51,7 @@ export class CreditBalances {
       remaining: credits.remaining,
       refill: credits.refill ?? null,
       refilledAt: now,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -51,7 +84,10 @@ export class CreditBalances {
     return updated ? current : this.create(tx, workspaceId, credits);
   }
 
-  /** Sets, adds to or takes from a balance; an owner without one has unlimited credits. */
+  /**
+   * Sets, adds to or takes from a balance, refilled first if a refill time has passed. A balance
+   * that does not exist means unlimited credits, which cannot be changed this way.
+   */
   async adjust(
     tx: StoreQueries,
     workspaceId: string,
@@ -59,12 +95,29 @@ export class CreditBalances {
     op: CreditsOperation,
     value: number,
   ): Promise<CreditBalanceRecord> {
-    if (balanceId === null) throw unlimited(op);
+    const stored = balanceId && (await tx.getCreditBalance(workspaceId, balanceId));
+    if (!stored) throw unlimited(op);
 
-    const adjusted = await tx.adjustCredits(workspaceId, balanceId, op, value, this.clock());
-    if (!adjusted) throw unlimited(op);
-    return adjusted;
+    const now = this.clock();
+    const balance = refillCredits(stored, now);
+    const remaining = adjusted(balance.remaining, op, value);
+    const refilledAt = op === 'set' ? now : balance.refilledAt;
+    const patch = { remaining, refill: balance.refill, refilledAt, updatedAt: now };
+    const updated = await tx.updateCreditBalance(workspaceId, stored.id, patch);
+    if (!updated) throw unlimited(op);
+    return updated;
   }
+}
+
+function adjusted(remaining: number, op: CreditsOperation, value: number): number {
+  if (op === 'set') return value;
+  if (op === 'decrement') return Math.max(0, remaining - value);
+
+  const sum = remaining + value;
+  if (sum > Number.MAX_SAFE_INTEGER) {
+    throw invalidField('value', `would take the balance past ${Number.MAX_SAFE_INTEGER}`);
+  }
+  return sum;
 }
 
 function unlimited(op: CreditsOperation): KeygateError {

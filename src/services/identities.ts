@@ -3,7 +3,7 @@ import type { Clock } from '../core/time.ts';
 import type { CreditsConfig, IdentityRecord, RateLimitConfig, Store } from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
 import type { AuditLog } from './audit.ts';
-import type { CreditBalances, CreditsOperation } from './credits.ts';
+import { balanceCacheKey, type CreditBalances, type CreditsOperation } from './credits.ts';
 import { KeygateError, notFound } from './errors.ts';
 import { checkMeta, checkRateLimitNames } from './keys.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
@@ -123,6 +123,7 @@ export class IdentityService {
       );
       return result;
     });
+    if (patch.credits !== undefined) this.balanceChanged(before.creditBalanceId);
     return this.published(actor.workspaceId, updated);
   }
 
@@ -175,6 +176,7 @@ export class IdentityService {
       );
       return tx.getIdentity(actor.workspaceId, externalId);
     });
+    this.balanceChanged(identity.creditBalanceId);
     return this.published(actor.workspaceId, updated);
   }
 
@@ -182,6 +184,10 @@ export class IdentityService {
   async find(workspaceId: string, externalId: string): Promise<IdentityRecord | undefined> {
     const cacheKey = identityCacheKey(workspaceId, externalId);
     return this.cache.load(cacheKey, () => this.store.getIdentity(workspaceId, externalId));
+  }
+
+  private balanceChanged(balanceId: string | null): void {
+    if (balanceId !== null) this.invalidations.publish(balanceCacheKey(balanceId));
   }
 
   private published(workspaceId: string, identity: IdentityRecord | undefined): IdentityRecord {

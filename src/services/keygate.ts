@@ -2,6 +2,7 @@ import type { Pepper } from '../core/hashing.ts';
 import { type Clock, systemClock } from '../core/time.ts';
 import type { Counters } from '../counters/types.ts';
 import type {
+  CreditBalanceRecord,
   IdentityRecord,
   KeyRecord,
   RateLimitOverrideRecord,
@@ -70,7 +71,9 @@ export function createKeygate(options: KeygateOptions): Keygate {
     rootKeys: new RecordCache<RootKeyRecord>(cacheOptions),
     keys: new RecordCache<KeyRecord>(cacheOptions),
     identities: new RecordCache<IdentityRecord>(cacheOptions),
-    overrides: new RecordCache<{ overrides: RateLimitOverrideRecord[] }>(cacheOptions),
+    balances: new RecordCache<CreditBalanceRecord>(cacheOptions),
+    overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions),
+    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(cacheOptions),
   };
   const unsubscribe = invalidations.subscribe((key) => {
     for (const cache of Object.values(caches)) cache.delete(key);
@@ -78,7 +81,7 @@ export function createKeygate(options: KeygateOptions): Keygate {
 
   const audit = new AuditLog(store, clock);
   const balances = new CreditBalances(clock);
-  const ledger = new CreditLedger(store, clock);
+  const ledger = new CreditLedger(store);
   const rootKeys = new RootKeyService(store, audit, pepper, clock, caches.rootKeys, invalidations);
   const apis = new ApiService(store, audit, clock, invalidations);
   const identities = new IdentityService(
@@ -94,6 +97,7 @@ export function createKeygate(options: KeygateOptions): Keygate {
     pepper,
     clock,
     cache: caches.keys,
+    balances: caches.balances,
     identities,
     counters,
     ledger,
@@ -109,14 +113,10 @@ export function createKeygate(options: KeygateOptions): Keygate {
     apis,
     keys: new KeyService(store, apis, audit, pepper, clock, invalidations, balances),
     identities,
-    ratelimits: new RateLimitService(
-      store,
-      audit,
-      counters,
-      clock,
-      caches.overrides,
-      invalidations,
-    ),
+    ratelimits: new RateLimitService(store, audit, counters, clock, invalidations, {
+      exact: caches.overrides,
+      patterns: caches.overridePatterns,
+    }),
     verifier,
     async close() {
       await ledger.drain();

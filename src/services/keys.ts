@@ -2,12 +2,19 @@ import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, isValidPrefix, keyStart } from '../core/key-format.ts';
 import type { Clock } from '../core/time.ts';
-import type { KeyFilter, KeyPatch, KeyRecord, RateLimitConfig, Store } from '../store/types.ts';
+import type {
+  CreditsConfig,
+  KeyFilter,
+  KeyPatch,
+  KeyRecord,
+  RateLimitConfig,
+  Store,
+} from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
 import type { ApiService } from './apis.ts';
 import { invalidPrefix } from './apis.ts';
 import type { AuditLog } from './audit.ts';
-import type { CreditBalances, CreditsOperation } from './credits.ts';
+import { balanceCacheKey, type CreditBalances, type CreditsOperation } from './credits.ts';
 import { invalidField, KeygateError, notFound } from './errors.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
 import type { InvalidationChannel } from './record-cache.ts';
@@ -20,7 +27,12 @@ export const MAX_META_DEPTH = 128;
 export const MAX_GRACE_PERIOD_MS = 30 * 24 * 60 * 60 * 1000;
 
 /** The settings of a key that create and update accept; `null` clears a field. */
-export type KeySettings = Omit<KeyPatch, 'updatedAt' | 'lastUsedAt' | 'revokedAt'>;
+export type KeySettings = Omit<
+  KeyPatch,
+  'updatedAt' | 'lastUsedAt' | 'revokedAt' | 'creditBalanceId'
+> & {
+  credits?: CreditsConfig | null | undefined;
+};
 
 export interface NewKey extends KeySettings {
   /** Overrides the API's prefix for this key. */
@@ -100,7 +112,7 @@ export class KeyService {
   async update(actor: Actor, id: string, patch: KeySettings): Promise<KeyRecord> {
     const before = await this.get(actor, id, 'update_key');
     this.checkSettings(patch);
-    const changes = diff(before, patch);
+    const changes = diff(settingsOf(before), patch);
     if (Object.keys(changes).length === 0) return before;
 
     const { credits, ...fields } = patch;
@@ -121,6 +133,9 @@ export class KeyService {
       return updated;
     });
     this.invalidations.publish(after.hash);
+    if (credits !== undefined && before.creditBalanceId !== null) {
+      this.invalidations.publish(balanceCacheKey(before.creditBalanceId));
+    }
     return after;
   }
 
@@ -171,6 +186,7 @@ export class KeyService {
       rolledFrom: old.id,
       lineageId: old.lineageId,
       creditBalanceId: old.creditBalanceId,
+      credits: old.credits,
     };
 
     await this.store.transaction(async (tx) => {
@@ -217,7 +233,7 @@ export class KeyService {
       permissions: settings.permissions ?? [],
       enabled: settings.enabled ?? true,
       expiresAt: settings.expiresAt ?? null,
-      credits: settings.credits ?? null,
+      credits: settings.credits ? { ...settings.credits, refilledAt: now } : null,
       ratelimits: settings.ratelimits ?? [],
       createdAt: now,
       updatedAt: now,
@@ -250,6 +266,9 @@ export class KeyService {
     });
     if (!updated) throw notFound('key', id);
     this.invalidations.publish(key.hash);
+    if (key.creditBalanceId !== null) {
+      this.invalidations.publish(balanceCacheKey(key.creditBalanceId));
+    }
     return updated;
   }
 
@@ -302,7 +321,7 @@ function prefixOf(keyOrStart: string): string {
 
 /** What the audit trail keeps of a new key's settings: everything but secrets and hashes. */
 function describeSettings(key: KeyRecord): Record<string, unknown> {
-  const { name, externalId, meta, permissions, enabled, credits, ratelimits } = key;
+  const { name, externalId, meta, permissions, enabled, credits, ratelimits } = settingsOf(key);
   return {
     name,
     externalId,
@@ -315,8 +334,19 @@ function describeSettings(key: KeyRecord): Record<string, unknown> {
   };
 }
 
+/** A key's settings as create and update take them: credits without their refill time. */
+function settingsOf(key: KeyRecord): Required<KeySettings> {
+  const { name, externalId, meta, permissions, enabled, expiresAt, ratelimits } = key;
+  const credits = key.credits && withoutRefillTime(key.credits);
+  return { name, externalId, meta, permissions, enabled, expiresAt, ratelimits, credits };
+}
+
+function withoutRefillTime({ remaining, refill }: CreditsConfig): CreditsConfig {
+  return refill ? { remaining, refill } : { remaining };
+}
+
 /** The fields a patch changes, as `{ field: { from, to } }`, times as ISO 8601. */
-function diff(before: KeyRecord, patch: KeySettings): Record<string, unknown> {
+function diff(before: Required<KeySettings>, patch: KeySettings): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined) continue;

@@ -4,7 +4,7 @@ import type { Counters, LimitResult } from '../counters/types.ts';
 import type { RateLimitOverrideRecord, Store } from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
 import type { AuditLog } from './audit.ts';
-import { notFound } from './errors.ts';
+import { KeygateError, notFound } from './errors.ts';
 import type { InvalidationChannel, RecordCache } from './record-cache.ts';
 
 /** What the caller of the standalone limiter asks for. */
@@ -31,9 +31,21 @@ export interface OverrideSettings {
   duration: number;
 }
 
-/** The cache and channel key of a namespace's overrides. */
-function overridesCacheKey(workspaceId: string, namespace: string): string {
-  return `overrides:${workspaceId}:${namespace}`;
+/** The most `*` patterns one namespace may hold: each limit call is matched against them all. */
+export const MAX_OVERRIDE_PATTERNS = 1000;
+
+/** The caches of overrides: one per identifier, and one list of patterns per namespace. */
+export interface OverrideCaches {
+  exact: RecordCache<RateLimitOverrideRecord>;
+  patterns: RecordCache<{ patterns: RateLimitOverrideRecord[] }>;
+}
+
+function exactCacheKey(workspaceId: string, namespace: string, identifier: string): string {
+  return `override:${workspaceId}:${namespace}:${identifier}`;
+}
+
+function patternsCacheKey(workspaceId: string, namespace: string): string {
+  return `override-patterns:${workspaceId}:${namespace}`;
 }
 
 /** Limits anything by any identifier (logins, webhooks), with per-identifier overrides. */
@@ -43,18 +55,15 @@ export class RateLimitService {
     private readonly audit: AuditLog,
     private readonly counters: Counters,
     private readonly clock: Clock,
-    private readonly cache: RecordCache<{ overrides: RateLimitOverrideRecord[] }>,
     private readonly invalidations: InvalidationChannel,
+    private readonly caches: OverrideCaches,
   ) {}
 
   /** Counts one call against `identifier`'s window in `namespace`. */
   async limit(actor: Actor, namespace: string, call: LimitCall): Promise<LimitAnswer> {
     requirePermission(actor, `ratelimit.${namespace}.limit`);
 
-    const override = matchOverride(
-      await this.overrides(actor.workspaceId, namespace),
-      call.identifier,
-    );
+    const override = await this.overrideFor(actor.workspaceId, namespace, call.identifier);
     const limit = override?.limit ?? call.limit;
     const duration = override?.duration ?? call.duration;
     const now = this.clock();
@@ -94,6 +103,8 @@ export class RateLimitService {
     requirePermission(actor, `ratelimit.${namespace}.set_override`);
 
     const now = this.clock();
+    if (identifier.includes('*'))
+      await this.checkRoomForPattern(actor.workspaceId, namespace, identifier);
     const stored = await this.store.transaction(async (tx) => {
       const record = await tx.putOverride({
         id: newId('rlo', now),
@@ -117,7 +128,7 @@ export class RateLimitService {
       );
       return record;
     });
-    this.invalidations.publish(overridesCacheKey(actor.workspaceId, namespace));
+    this.published(actor.workspaceId, namespace, identifier);
     return stored;
   }
 
@@ -147,17 +158,48 @@ export class RateLimitService {
         },
       );
     });
-    this.invalidations.publish(overridesCacheKey(actor.workspaceId, namespace));
+    this.published(actor.workspaceId, namespace, identifier);
   }
 
-  private async overrides(
+  /** The override that sets an identifier's limit: its own, else the longest matching pattern. */
+  private async overrideFor(workspaceId: string, namespace: string, identifier: string) {
+    const exact = await this.caches.exact.load(
+      exactCacheKey(workspaceId, namespace, identifier),
+      () => this.store.getOverride(workspaceId, namespace, identifier),
+    );
+    if (exact) return exact;
+
+    return matchOverride(await this.patterns(workspaceId, namespace), identifier);
+  }
+
+  private async patterns(workspaceId: string, namespace: string) {
+    const cached = await this.caches.patterns.load(
+      patternsCacheKey(workspaceId, namespace),
+      async () => ({ patterns: await this.store.listOverridePatterns(workspaceId, namespace) }),
+    );
+    return cached?.patterns ?? [];
+  }
+
+  private async checkRoomForPattern(
     workspaceId: string,
     namespace: string,
-  ): Promise<RateLimitOverrideRecord[]> {
-    const cached = await this.cache.load(overridesCacheKey(workspaceId, namespace), async () => ({
-      overrides: await this.store.listOverrides(workspaceId, namespace),
-    }));
-    return cached?.overrides ?? [];
+    identifier: string,
+  ): Promise<void> {
+    const patterns = await this.store.listOverridePatterns(workspaceId, namespace);
+    if (patterns.length < MAX_OVERRIDE_PATTERNS) return;
+    if (patterns.some((pattern) => pattern.identifier === identifier)) return;
+
+    throw new KeygateError(
+      'CONFLICT',
+      `namespace ${namespace} holds ${MAX_OVERRIDE_PATTERNS} patterns already, the most it may`,
+    );
+  }
+
+  private published(workspaceId: string, namespace: string, identifier: string): void {
+    this.invalidations.publish(exactCacheKey(workspaceId, namespace, identifier));
+    if (identifier.includes('*')) {
+      this.invalidations.publish(patternsCacheKey(workspaceId, namespace));
+    }
   }
 }
 

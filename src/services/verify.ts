@@ -7,10 +7,11 @@ import {
   parsePermissionQuery,
 } from '../core/permissions.ts';
 import type { Clock } from '../core/time.ts';
-import type { Counters, LimitResult } from '../counters/types.ts';
-import type { IdentityRecord, KeyRecord, Store } from '../store/types.ts';
+import type { Counters, LimitRequest, LimitResult, Reservation } from '../counters/types.ts';
+import type { CreditBalanceRecord, IdentityRecord, KeyRecord, Store } from '../store/types.ts';
 import type { Actor } from './actor.ts';
-import type { BalanceRef, CreditLedger } from './credit-ledger.ts';
+import type { CreditLedger } from './credit-ledger.ts';
+import { balanceCacheKey, creditCharge, creditsAt } from './credits.ts';
 import { KeygateError } from './errors.ts';
 import type { IdentityService } from './identities.ts';
 import { type NamedLimit, resolveLimits } from './limits.ts';
@@ -59,14 +60,26 @@ export interface VerifyDependencies {
   pepper: Pepper;
   clock: Clock;
   cache: RecordCache<KeyRecord>;
+  balances: RecordCache<CreditBalanceRecord>;
   identities: IdentityService;
   counters: Counters;
   ledger: CreditLedger;
 }
 
+/** What a found key's verification goes on with once its own checks pass. */
+interface Found {
+  key: KeyRecord;
+  identity: IdentityRecord | undefined;
+}
+
 /** Decides whether a presented API key may be used, without throwing for invalid keys. */
 export class VerifyService {
   constructor(private readonly deps: VerifyDependencies) {}
+
+  /** How many key records (and remembered misses) the cache holds. */
+  get cachedKeys(): number {
+    return this.deps.cache.size;
+  }
 
   /** Verifies a key for a caller; a request that cannot be understood throws a 400. */
   async verify(actor: Actor, request: VerifyRequest): Promise<VerifyOutcome> {
@@ -82,9 +95,12 @@ export class VerifyService {
         : await this.deps.identities.find(key.workspaceId, key.externalId);
     const limits = resolveLimits(key, identity, request.ratelimits);
     const failed = this.check(key, query);
-    if (failed) return { valid: false, code: failed, key, identity };
+    if (failed) {
+      const creditsRemaining = shownCredits(key, identity, this.deps.clock());
+      return { valid: false, code: failed, key, identity, creditsRemaining };
+    }
 
-    return this.charge(key, identity, limits, request.cost ?? 1);
+    return this.consume({ key, identity }, limits, request.cost ?? 1);
   }
 
   /** The first check before limits and credits that the key fails, if any. */
@@ -98,52 +114,57 @@ export class VerifyService {
   }
 
   /**
-   * Applies the rate limits, then charges the credits; a refused charge gives back what the
-   * limits took, so a denied verification consumes nothing anywhere.
+   * Applies the rate limits and the credit charge in one atomic step of the counters, then
+   * makes the charge durable before answering; if it cannot be, the step is given back.
    */
-  private async charge(
-    key: KeyRecord,
-    identity: IdentityRecord | undefined,
-    limits: ReturnType<typeof resolveLimits>,
+  private async consume(
+    found: Found,
+    limits: LimitRequest[],
     cost: number,
   ): Promise<VerifyOutcome> {
-    const found = { key, identity };
-    const consumed =
-      limits.length === 0
-        ? undefined
-        : await this.deps.counters.consume({ limits, now: this.deps.clock() });
-    const ratelimits = consumed?.limits ?? [];
-    if (consumed && !consumed.allowed)
-      return {
-        valid: false,
-        code: 'RATE_LIMITED',
-        ...found,
-        ratelimits,
-        creditsRemaining: key.credits?.remaining ?? identity?.credits?.remaining ?? null,
-      };
+    const balance = await this.balanceOf(found);
+    if (limits.length === 0 && !balance) {
+      return { valid: true, code: 'VALID', ...found, ratelimits: [], creditsRemaining: null };
+    }
 
-    const balance = balanceOf(key, identity);
-    if (!balance)
-      return { valid: true, code: 'VALID', ...found, ratelimits, creditsRemaining: null };
+    const now = this.deps.clock();
+    const credits = balance && { key: balance.id, cost, stored: balance };
+    const consumed = await this.deps.counters.consume({ limits, credits, now });
+    const outcome = { ...found, ratelimits: consumed.limits };
+    const creditsRemaining = consumed.credits?.remaining ?? null;
+    if (!consumed.allowed) {
+      const limited = consumed.limits.some((limit, i) => limit.exceeded && !limits[i]?.shadow);
+      const code = limited ? 'RATE_LIMITED' : 'USAGE_EXCEEDED';
+      return { valid: false, code, ...outcome, creditsRemaining };
+    }
 
-    const charged = await this.deps.ledger.charge(balance, cost);
-    if (charged.charged)
-      return {
-        valid: true,
-        code: 'VALID',
-        ...found,
-        ratelimits,
-        creditsRemaining: charged.remaining,
-      };
+    if (balance && cost > 0) await this.commitCharge(balance, cost, now, consumed.reservation);
+    return { valid: true, code: 'VALID', ...outcome, creditsRemaining };
+  }
 
-    if (consumed) await this.deps.counters.refund(consumed.reservation);
-    return {
-      valid: false,
-      code: 'USAGE_EXCEEDED',
-      ...found,
-      ratelimits,
-      creditsRemaining: charged.remaining ?? 0,
-    };
+  private async commitCharge(
+    balance: CreditBalanceRecord,
+    cost: number,
+    now: number,
+    reservation: Reservation,
+  ): Promise<void> {
+    try {
+      await this.deps.ledger.record(creditCharge(balance, cost, now));
+    } catch (error) {
+      await this.deps.counters.refund(reservation);
+      throw error;
+    }
+  }
+
+  /** The balance a key draws on: its own if it has one, else its identity's. */
+  private async balanceOf(found: Found): Promise<CreditBalanceRecord | undefined> {
+    const id = found.key.creditBalanceId ?? found.identity?.creditBalanceId ?? null;
+    if (id === null) return undefined;
+
+    const { workspaceId } = found.key;
+    return this.deps.balances.load(balanceCacheKey(id), () =>
+      this.deps.store.getCreditBalance(workspaceId, id),
+    );
   }
 
   /** The key stored under a hash, from the cache when it can. */
@@ -154,12 +175,14 @@ export class VerifyService {
   }
 }
 
-/** A key's own credits if it has any, else its identity's. */
-function balanceOf(key: KeyRecord, identity: IdentityRecord | undefined): BalanceRef | undefined {
-  if (key.creditBalanceId) return { id: key.creditBalanceId, refill: key.credits?.refill };
-  if (identity?.creditBalanceId)
-    return { id: identity.creditBalanceId, refill: identity.credits?.refill };
-  return undefined;
+/** The credits a key draws on as stored, refilled to `now`; `null` when unlimited. */
+function shownCredits(
+  key: KeyRecord,
+  identity: IdentityRecord | undefined,
+  now: number,
+): number | null {
+  const credits = key.credits ?? identity?.credits ?? null;
+  return credits && creditsAt(credits, now).remaining;
 }
 
 /** A key of another workspace, of another API, or of an API the caller may not verify. */

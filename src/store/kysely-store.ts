@@ -1,5 +1,6 @@
 import {
   type ColumnType,
+  type Expression,
   type Insertable,
   type Kysely,
   type Selectable,
@@ -11,11 +12,19 @@ import {
   type ApiRecord,
   type AuditEventRecord,
   type AuditFilter,
+  type CreditBalancePatch,
+  type CreditBalanceRecord,
+  type CreditCharge,
+  type IdentityPatch,
+  type IdentityRecord,
   type KeyFilter,
   type KeyPatch,
   type KeyRecord,
+  type OwnedCredits,
   type Page,
   type PageRequest,
+  type RateLimitOverrideRecord,
+  type RefillConfig,
   type RootKeyRecord,
   type Store,
   StoreConflictError,
@@ -55,6 +64,8 @@ interface ApisTable {
 
 interface KeysTable {
   id: string;
+  /** `null` only for keys made before lineages existed and not yet migrated. */
+  lineage_id: string | null;
   workspace_id: string;
   api_id: string;
   hash: string;
@@ -66,7 +77,7 @@ interface KeysTable {
   permissions: string;
   enabled: number;
   expires_at: NullableMillis;
-  credits: string | null;
+  credit_balance_id: string | null;
   ratelimits: string;
   created_at: Millis;
   updated_at: Millis;
@@ -88,13 +99,57 @@ interface AuditEventsTable {
   created_at: Millis;
 }
 
+interface CreditBalancesTable {
+  id: string;
+  workspace_id: string;
+  remaining: Millis;
+  refill: string | null;
+  refilled_at: Millis;
+  version: number;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+interface IdentitiesTable {
+  id: string;
+  workspace_id: string;
+  external_id: string;
+  meta: string | null;
+  ratelimits: string;
+  credit_balance_id: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+interface RateLimitOverridesTable {
+  id: string;
+  workspace_id: string;
+  namespace: string;
+  identifier: string;
+  is_pattern: number;
+  limit: Millis;
+  duration: Millis;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
 /** The tables of keygate's schema as the query builder sees them (see migrations.ts). */
 export interface Database {
   workspaces: WorkspacesTable;
   root_keys: RootKeysTable;
   apis: ApisTable;
   keys: KeysTable;
+  credit_balances: CreditBalancesTable;
+  identities: IdentitiesTable;
+  ratelimit_overrides: RateLimitOverridesTable;
   audit_events: AuditEventsTable;
+}
+
+/** The columns of a balance read alongside its owner (a key or an identity). */
+interface JoinedBalance {
+  balance_remaining: number | string | null;
+  balance_refill: string | null;
+  balance_refilled_at: number | string | null;
 }
 
 function toMillis(value: number | string): number {
@@ -140,9 +195,20 @@ function apiRecord(row: Selectable<ApisTable>): ApiRecord {
   };
 }
 
-function keyRecord(row: Selectable<KeysTable>): KeyRecord {
+/** A joined balance as its owner shows it, or `null` when the owner has none. */
+function joinedCredits(row: JoinedBalance): OwnedCredits | null {
+  if (row.balance_remaining === null || row.balance_refilled_at === null) return null;
+
+  const refill = fromJson<RefillConfig>(row.balance_refill);
+  const remaining = toMillis(row.balance_remaining);
+  const refilledAt = toMillis(row.balance_refilled_at);
+  return refill === null ? { remaining, refilledAt } : { remaining, refill, refilledAt };
+}
+
+function keyRecord(row: Selectable<KeysTable> & JoinedBalance): KeyRecord {
   return {
     id: row.id,
+    lineageId: row.lineage_id ?? row.id,
     workspaceId: row.workspace_id,
     apiId: row.api_id,
     hash: row.hash,
@@ -154,13 +220,54 @@ function keyRecord(row: Selectable<KeysTable>): KeyRecord {
     permissions: JSON.parse(row.permissions) as string[],
     enabled: row.enabled !== 0,
     expiresAt: toNullableMillis(row.expires_at),
-    credits: fromJson(row.credits),
+    creditBalanceId: row.credit_balance_id,
+    credits: joinedCredits(row),
     ratelimits: JSON.parse(row.ratelimits) as KeyRecord['ratelimits'],
     createdAt: toMillis(row.created_at),
     updatedAt: toMillis(row.updated_at),
     lastUsedAt: toNullableMillis(row.last_used_at),
     revokedAt: toNullableMillis(row.revoked_at),
     rolledFrom: row.rolled_from,
+  };
+}
+
+function creditBalanceRecord(row: Selectable<CreditBalancesTable>): CreditBalanceRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    remaining: toMillis(row.remaining),
+    refill: fromJson(row.refill),
+    refilledAt: toMillis(row.refilled_at),
+    version: row.version,
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
+  };
+}
+
+function identityRecord(row: Selectable<IdentitiesTable> & JoinedBalance): IdentityRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    externalId: row.external_id,
+    meta: fromJson(row.meta),
+    ratelimits: JSON.parse(row.ratelimits) as IdentityRecord['ratelimits'],
+    creditBalanceId: row.credit_balance_id,
+    credits: joinedCredits(row),
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
+  };
+}
+
+function overrideRecord(row: Selectable<RateLimitOverridesTable>): RateLimitOverrideRecord {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    namespace: row.namespace,
+    identifier: row.identifier,
+    limit: toMillis(row.limit),
+    duration: toMillis(row.duration),
+    createdAt: toMillis(row.created_at),
+    updatedAt: toMillis(row.updated_at),
   };
 }
 
@@ -205,6 +312,7 @@ function apiRow(record: ApiRecord): Insertable<ApisTable> {
 function keyRow(record: KeyRecord): Insertable<KeysTable> {
   return {
     id: record.id,
+    lineage_id: record.lineageId,
     workspace_id: record.workspaceId,
     api_id: record.apiId,
     hash: record.hash,
@@ -216,7 +324,7 @@ function keyRow(record: KeyRecord): Insertable<KeysTable> {
     permissions: JSON.stringify(record.permissions),
     enabled: Number(record.enabled),
     expires_at: record.expiresAt,
-    credits: toJson(record.credits),
+    credit_balance_id: record.creditBalanceId,
     ratelimits: JSON.stringify(record.ratelimits),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
@@ -228,7 +336,7 @@ function keyRow(record: KeyRecord): Insertable<KeysTable> {
 
 /** The columns a patch sets; an absent (or `undefined`) field is left out and so kept. */
 function keyPatchRow(patch: KeyPatch): Updateable<KeysTable> {
-  const { meta, permissions, enabled, credits, ratelimits } = patch;
+  const { meta, permissions, enabled, ratelimits } = patch;
 
   const row: Updateable<KeysTable> = {
     name: patch.name,
@@ -237,7 +345,7 @@ function keyPatchRow(patch: KeyPatch): Updateable<KeysTable> {
     permissions: permissions === undefined ? undefined : JSON.stringify(permissions),
     enabled: enabled === undefined ? undefined : Number(enabled),
     expires_at: patch.expiresAt,
-    credits: credits === undefined ? undefined : toJson(credits),
+    credit_balance_id: patch.creditBalanceId,
     ratelimits: ratelimits === undefined ? undefined : JSON.stringify(ratelimits),
     updated_at: patch.updatedAt,
     last_used_at: patch.lastUsedAt,
@@ -443,23 +551,32 @@ function apiQueries(db: Kysely<Database>) {
   };
 }
 
+/** Keys with the balance each draws on, so that reads show its credits. */
+function keysWithCredits(db: Kysely<Database>) {
+  return db
+    .selectFrom('keys')
+    .leftJoin('credit_balances', 'credit_balances.id', 'keys.credit_balance_id')
+    .selectAll('keys')
+    .select([
+      'credit_balances.remaining as balance_remaining',
+      'credit_balances.refill as balance_refill',
+      'credit_balances.refilled_at as balance_refilled_at',
+    ]);
+}
+
 function keyReadQueries(db: Kysely<Database>) {
   const inWorkspace = (workspaceId: string) =>
-    db.selectFrom('keys').selectAll().where('workspace_id', '=', workspaceId);
+    keysWithCredits(db).where('keys.workspace_id', '=', workspaceId);
 
   return {
     async findKeyByHash(hash: string): Promise<KeyRecord | undefined> {
-      const row = await db
-        .selectFrom('keys')
-        .selectAll()
-        .where('hash', '=', hash)
-        .executeTakeFirst();
+      const row = await keysWithCredits(db).where('keys.hash', '=', hash).executeTakeFirst();
 
       return row && keyRecord(row);
     },
 
     async getKey(workspaceId: string, id: string): Promise<KeyRecord | undefined> {
-      const row = await inWorkspace(workspaceId).where('id', '=', id).executeTakeFirst();
+      const row = await inWorkspace(workspaceId).where('keys.id', '=', id).executeTakeFirst();
 
       return row && keyRecord(row);
     },
@@ -471,12 +588,12 @@ function keyReadQueries(db: Kysely<Database>) {
       page: PageRequest,
     ): Promise<Page<KeyRecord>> {
       let query = inWorkspace(workspaceId)
-        .where('api_id', '=', apiId)
-        .orderBy('id')
+        .where('keys.api_id', '=', apiId)
+        .orderBy('keys.id')
         .limit(page.limit + 1);
       if (filter.externalId !== undefined)
-        query = query.where('external_id', '=', filter.externalId);
-      if (page.after !== undefined) query = query.where('id', '>', page.after);
+        query = query.where('keys.external_id', '=', filter.externalId);
+      if (page.after !== undefined) query = query.where('keys.id', '>', page.after);
 
       const rows = await query.execute();
 
@@ -499,26 +616,301 @@ function keyWriteQueries(db: Kysely<Database>, getKey: StoreQueries['getKey']) {
       const changes = keyPatchRow(patch);
       if (Object.keys(changes).length === 0) return getKey(workspaceId, id);
 
-      const row = await db
+      const updated = await db
         .updateTable('keys')
         .set(changes)
         .where('workspace_id', '=', workspaceId)
         .where('id', '=', id)
-        .returningAll()
         .executeTakeFirst();
 
-      return row && keyRecord(row);
+      return updated.numUpdatedRows > 0n ? getKey(workspaceId, id) : undefined;
     },
 
-    async deleteKey(workspaceId: string, id: string): Promise<KeyRecord | undefined> {
-      const row = await db
-        .deleteFrom('keys')
+    deleteKey(workspaceId: string, id: string): Promise<KeyRecord | undefined> {
+      return atomically(db, async (trx) => {
+        const key = await getKeyIn(trx, workspaceId, id);
+        if (!key) return undefined;
+
+        await trx.deleteFrom('keys').where('id', '=', id).execute();
+        return key;
+      });
+    },
+  };
+}
+
+async function getKeyIn(db: Kysely<Database>, workspaceId: string, id: string) {
+  const row = await keysWithCredits(db)
+    .where('keys.workspace_id', '=', workspaceId)
+    .where('keys.id', '=', id)
+    .executeTakeFirst();
+
+  return row && keyRecord(row);
+}
+
+function creditBalanceRow(record: CreditBalanceRecord): Insertable<CreditBalancesTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    remaining: record.remaining,
+    refill: toJson(record.refill),
+    refilled_at: record.refilledAt,
+    version: record.version,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+/** `value - cost`, stopping at 0, in SQL that both databases read alike. */
+function spend(value: Expression<unknown>, cost: number) {
+  return sql<number>`case when ${value} > cast(${cost} as bigint)
+    then ${value} - cast(${cost} as bigint) else 0 end`;
+}
+
+/**
+ * One charge made durable: refilled first when a refill time has passed since the last refill,
+ * then reduced by the cost, stopping at 0.
+ */
+async function applyCreditCharge(db: Kysely<Database>, charge: CreditCharge): Promise<void> {
+  const { balanceId, cost, refill } = charge;
+  const remaining = sql.ref('remaining');
+  let update = db.updateTable('credit_balances').where('id', '=', balanceId);
+
+  if (refill === null) {
+    await update.set({ remaining: spend(remaining, cost) }).execute();
+    return;
+  }
+
+  const due = sql`refilled_at < cast(${refill.at} as bigint)`;
+  update = update.set({
+    remaining: sql`case when ${due} then cast(${Math.max(0, refill.amount - cost)} as bigint)
+      else ${spend(remaining, cost)} end`,
+    refilled_at: sql`case when ${due} then cast(${refill.at} as bigint) else refilled_at end`,
+  });
+  await update.execute();
+}
+
+function creditBalanceQueries(db: Kysely<Database>) {
+  const getCreditBalance = async (workspaceId: string, id: string) => {
+    const row = await db
+      .selectFrom('credit_balances')
+      .selectAll()
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+
+    return row && creditBalanceRecord(row);
+  };
+
+  return {
+    async insertCreditBalance(record: CreditBalanceRecord): Promise<void> {
+      await db.insertInto('credit_balances').values(creditBalanceRow(record)).execute();
+    },
+
+    getCreditBalance,
+
+    async updateCreditBalance(
+      workspaceId: string,
+      id: string,
+      patch: CreditBalancePatch,
+    ): Promise<CreditBalanceRecord | undefined> {
+      const updated = await db
+        .updateTable('credit_balances')
+        .set({
+          remaining: patch.remaining,
+          refill: toJson(patch.refill),
+          refilled_at: patch.refilledAt,
+          updated_at: patch.updatedAt,
+          version: sql`version + 1`,
+        })
         .where('workspace_id', '=', workspaceId)
         .where('id', '=', id)
-        .returningAll()
         .executeTakeFirst();
 
-      return row && keyRecord(row);
+      return updated.numUpdatedRows > 0n ? getCreditBalance(workspaceId, id) : undefined;
+    },
+
+    applyCreditCharges(charges: readonly CreditCharge[]): Promise<void> {
+      return atomically(db, async (trx) => {
+        for (const charge of charges) await applyCreditCharge(trx, charge);
+      });
+    },
+  };
+}
+
+/** Identities with the balance each holds, so that reads show its credits. */
+function identitiesWithCredits(db: Kysely<Database>, workspaceId: string) {
+  return db
+    .selectFrom('identities')
+    .leftJoin('credit_balances', 'credit_balances.id', 'identities.credit_balance_id')
+    .selectAll('identities')
+    .select([
+      'credit_balances.remaining as balance_remaining',
+      'credit_balances.refill as balance_refill',
+      'credit_balances.refilled_at as balance_refilled_at',
+    ])
+    .where('identities.workspace_id', '=', workspaceId);
+}
+
+function identityRow(record: IdentityRecord): Insertable<IdentitiesTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    external_id: record.externalId,
+    meta: toJson(record.meta),
+    ratelimits: JSON.stringify(record.ratelimits),
+    credit_balance_id: record.creditBalanceId,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function identityPatchRow(patch: IdentityPatch): Updateable<IdentitiesTable> {
+  const row: Updateable<IdentitiesTable> = {
+    meta: patch.meta === undefined ? undefined : toJson(patch.meta),
+    ratelimits: patch.ratelimits === undefined ? undefined : JSON.stringify(patch.ratelimits),
+    credit_balance_id: patch.creditBalanceId,
+    updated_at: patch.updatedAt,
+  };
+
+  return Object.fromEntries(Object.entries(row).filter(([, value]) => value !== undefined));
+}
+
+function identityQueries(db: Kysely<Database>) {
+  const getIdentity = async (workspaceId: string, externalId: string) => {
+    const row = await identitiesWithCredits(db, workspaceId)
+      .where('identities.external_id', '=', externalId)
+      .executeTakeFirst();
+
+    return row && identityRecord(row);
+  };
+
+  return {
+    async insertIdentity(record: IdentityRecord): Promise<void> {
+      await db.insertInto('identities').values(identityRow(record)).execute();
+    },
+
+    getIdentity,
+
+    async listIdentities(workspaceId: string, page: PageRequest): Promise<Page<IdentityRecord>> {
+      let query = identitiesWithCredits(db, workspaceId)
+        .orderBy('identities.id')
+        .limit(page.limit + 1);
+      if (page.after !== undefined) query = query.where('identities.id', '>', page.after);
+
+      const rows = await query.execute();
+
+      return toPage(rows.map(identityRecord), page.limit);
+    },
+
+    async updateIdentity(
+      workspaceId: string,
+      externalId: string,
+      patch: IdentityPatch,
+    ): Promise<IdentityRecord | undefined> {
+      const changes = identityPatchRow(patch);
+      if (Object.keys(changes).length > 0) {
+        await db
+          .updateTable('identities')
+          .set(changes)
+          .where('workspace_id', '=', workspaceId)
+          .where('external_id', '=', externalId)
+          .execute();
+      }
+
+      return getIdentity(workspaceId, externalId);
+    },
+
+    deleteIdentity(workspaceId: string, externalId: string): Promise<IdentityRecord | undefined> {
+      return atomically(db, async (trx) => {
+        const row = await identitiesWithCredits(trx, workspaceId)
+          .where('identities.external_id', '=', externalId)
+          .executeTakeFirst();
+        if (!row) return undefined;
+
+        await trx.deleteFrom('identities').where('id', '=', row.id).execute();
+        return identityRecord(row);
+      });
+    },
+  };
+}
+
+function overrideRow(record: RateLimitOverrideRecord): Insertable<RateLimitOverridesTable> {
+  return {
+    id: record.id,
+    workspace_id: record.workspaceId,
+    namespace: record.namespace,
+    identifier: record.identifier,
+    is_pattern: Number(record.identifier.includes('*')),
+    limit: record.limit,
+    duration: record.duration,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function overridesIn(db: Kysely<Database>, workspaceId: string, namespace: string) {
+  return db
+    .selectFrom('ratelimit_overrides')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('namespace', '=', namespace);
+}
+
+function overrideQueries(db: Kysely<Database>) {
+  const inNamespace = (workspaceId: string, namespace: string) =>
+    overridesIn(db, workspaceId, namespace);
+  const getOverride = async (workspaceId: string, namespace: string, identifier: string) => {
+    const row = await inNamespace(workspaceId, namespace)
+      .where('identifier', '=', identifier)
+      .executeTakeFirst();
+
+    return row && overrideRecord(row);
+  };
+
+  return {
+    async putOverride(record: RateLimitOverrideRecord): Promise<RateLimitOverrideRecord> {
+      await db
+        .insertInto('ratelimit_overrides')
+        .values(overrideRow(record))
+        .onConflict((conflict) =>
+          conflict.columns(['workspace_id', 'namespace', 'identifier']).doUpdateSet({
+            limit: record.limit,
+            duration: record.duration,
+            updated_at: record.updatedAt,
+          }),
+        )
+        .execute();
+
+      const stored = await getOverride(record.workspaceId, record.namespace, record.identifier);
+      if (!stored) throw new StoreConflictError('The override vanished as it was written');
+      return stored;
+    },
+
+    getOverride,
+
+    async listOverridePatterns(
+      workspaceId: string,
+      namespace: string,
+    ): Promise<RateLimitOverrideRecord[]> {
+      const rows = await inNamespace(workspaceId, namespace).where('is_pattern', '=', 1).execute();
+
+      return rows.map(overrideRecord);
+    },
+
+    deleteOverride(
+      workspaceId: string,
+      namespace: string,
+      identifier: string,
+    ): Promise<RateLimitOverrideRecord | undefined> {
+      return atomically(db, async (trx) => {
+        const row = await overridesIn(trx, workspaceId, namespace)
+          .where('identifier', '=', identifier)
+          .executeTakeFirst();
+        if (!row) return undefined;
+
+        await trx.deleteFrom('ratelimit_overrides').where('id', '=', row.id).execute();
+        return overrideRecord(row);
+      });
     },
   };
 }
@@ -560,6 +952,9 @@ function createQueries(db: Kysely<Database>, kind: StoreKind): StoreQueries {
     ...apiQueries(db),
     ...keyReads,
     ...keyWriteQueries(db, keyReads.getKey),
+    ...creditBalanceQueries(db),
+    ...identityQueries(db),
+    ...overrideQueries(db),
     ...auditQueries(db),
   };
 

@@ -163,10 +163,124 @@ function initialSchema(kind: StoreKind): Migration {
   };
 }
 
+async function createCreditBalances(schema: Schema, id: TextType): Promise<void> {
+  await schema
+    .createTable('credit_balances')
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('workspace_id', id, (col) => col.notNull().references('workspaces.id'))
+    .addColumn('remaining', 'bigint', (col) => col.notNull())
+    .addColumn('refill', 'text')
+    .addColumn('refilled_at', 'bigint', (col) => col.notNull())
+    .addColumn('version', 'integer', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('updated_at', 'bigint', (col) => col.notNull())
+    .execute();
+}
+
+async function createIdentities(schema: Schema, id: TextType): Promise<void> {
+  await schema
+    .createTable('identities')
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('workspace_id', id, (col) => col.notNull().references('workspaces.id'))
+    .addColumn('external_id', id, (col) => col.notNull())
+    .addColumn('meta', 'text')
+    .addColumn('ratelimits', 'text', (col) => col.notNull())
+    .addColumn('credit_balance_id', id, (col) => col.references('credit_balances.id'))
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('updated_at', 'bigint', (col) => col.notNull())
+    .execute();
+
+  await schema
+    .createIndex('identities_workspace_external_id')
+    .unique()
+    .on('identities')
+    .columns(['workspace_id', 'external_id'])
+    .execute();
+}
+
+async function createRateLimitOverrides(schema: Schema, id: TextType): Promise<void> {
+  await schema
+    .createTable('ratelimit_overrides')
+    .addColumn('id', id, (col) => col.primaryKey())
+    .addColumn('workspace_id', id, (col) => col.notNull().references('workspaces.id'))
+    .addColumn('namespace', id, (col) => col.notNull())
+    .addColumn('identifier', id, (col) => col.notNull())
+    .addColumn('is_pattern', 'integer', (col) => col.notNull())
+    .addColumn('limit', 'bigint', (col) => col.notNull())
+    .addColumn('duration', 'bigint', (col) => col.notNull())
+    .addColumn('created_at', 'bigint', (col) => col.notNull())
+    .addColumn('updated_at', 'bigint', (col) => col.notNull())
+    .execute();
+
+  await schema
+    .createIndex('ratelimit_overrides_identifier')
+    .unique()
+    .on('ratelimit_overrides')
+    .columns(['workspace_id', 'namespace', 'identifier'])
+    .execute();
+
+  await schema
+    .createIndex('ratelimit_overrides_patterns')
+    .on('ratelimit_overrides')
+    .columns(['workspace_id', 'namespace', 'is_pattern'])
+    .execute();
+}
+
+interface LegacyKeyCredits {
+  id: string;
+  workspace_id: string;
+  credits: string;
+  created_at: number | string;
+}
+
+/**
+ * Moves each key's credits from its own JSON column into a balance row that rolled keys can
+ * share, and gives every key a lineage (its own id until it is rolled).
+ */
+async function moveKeyCreditsToBalances(db: Kysely<unknown>, id: TextType): Promise<void> {
+  await db.schema
+    .alterTable('keys')
+    .addColumn('credit_balance_id', id, (col) => col.references('credit_balances.id'))
+    .execute();
+  await db.schema.alterTable('keys').addColumn('lineage_id', id).execute();
+  await sql`update keys set lineage_id = id`.execute(db);
+
+  const { rows } = await sql<LegacyKeyCredits>`
+    select id, workspace_id, credits, created_at from keys where credits is not null`.execute(db);
+  for (const row of rows) {
+    const credits = JSON.parse(row.credits) as { remaining: number; refill?: unknown };
+    const balanceId = `bal_${row.id.slice('key_'.length)}`;
+    const createdAt = Number(row.created_at);
+    await sql`
+      insert into credit_balances
+        (id, workspace_id, remaining, refill, refilled_at, version, created_at, updated_at)
+      values (${balanceId}, ${row.workspace_id}, ${credits.remaining},
+        ${credits.refill === undefined ? null : JSON.stringify(credits.refill)},
+        ${createdAt}, 1, ${createdAt}, ${createdAt})`.execute(db);
+    await sql`update keys set credit_balance_id = ${balanceId} where id = ${row.id}`.execute(db);
+  }
+
+  await db.schema.alterTable('keys').dropColumn('credits').execute();
+}
+
+function creditsAndIdentities(kind: StoreKind): Migration {
+  const id = machineText(kind);
+
+  return {
+    async up(db: Kysely<unknown>) {
+      await createCreditBalances(db.schema, id);
+      await createIdentities(db.schema, id);
+      await createRateLimitOverrides(db.schema, id);
+      await moveKeyCreditsToBalances(db, id);
+    },
+  };
+}
+
 /** Every migration of keygate's schema, in order, kept in code so no file lookup is needed. */
 export function createMigrationProvider(kind: StoreKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial_schema': initialSchema(kind),
+    '0002_credits_identities_overrides': creditsAndIdentities(kind),
   };
 
   return { getMigrations: async () => migrations };

@@ -42,15 +42,64 @@ export interface RateLimitConfig {
   shadow?: boolean;
 }
 
-/** A credit balance with its optional refill schedule. */
+/** How often a balance is reset, and to what (see core/refill.ts). */
+export interface RefillConfig {
+  interval: 'daily' | 'monthly' | 'never';
+  amount: number;
+  day?: number;
+}
+
+/** A credit balance with its optional refill schedule, as keys and identities show it. */
 export interface CreditsConfig {
   remaining: number;
-  refill?: { interval: 'daily' | 'monthly' | 'never'; amount: number; day?: number };
+  refill?: RefillConfig;
+}
+
+/** A balance as its owner (a key or an identity) reads it, with when it was last refilled. */
+export interface OwnedCredits extends CreditsConfig {
+  refilledAt: number;
+}
+
+/**
+ * A credit balance of its own table, so that several owners can draw on one: a key and the keys
+ * rolled from it, or an identity's keys.
+ */
+export interface CreditBalanceRecord {
+  id: string;
+  workspaceId: string;
+  remaining: number;
+  refill: RefillConfig | null;
+  /** When the balance was last refilled or set by hand; refill times before it have passed. */
+  refilledAt: number;
+  /** Counts the changes made by hand (set, increment, replace); charges leave it alone. */
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** What a hand-made change writes to a balance; the store bumps its version. */
+export interface CreditBalancePatch {
+  remaining: number;
+  refill: RefillConfig | null;
+  refilledAt: number;
+  updatedAt: number;
+}
+
+/**
+ * Credits a verification spent, to be made durable: `remaining` goes down by `cost`, stopping
+ * at 0, after a refill to `refill.amount` when `refill.at` is later than the last refill.
+ */
+export interface CreditCharge {
+  balanceId: string;
+  cost: number;
+  refill: { at: number; amount: number } | null;
 }
 
 /** An API key; only its hash is kept. */
 export interface KeyRecord {
   id: string;
+  /** The id of the first key of its roll chain; its rate-limit windows are the chain's. */
+  lineageId: string;
   workspaceId: string;
   apiId: string;
   hash: string;
@@ -62,7 +111,10 @@ export interface KeyRecord {
   permissions: string[];
   enabled: boolean;
   expiresAt: number | null;
-  credits: CreditsConfig | null;
+  /** The balance the key draws on, or `null` when it has none of its own. */
+  creditBalanceId: string | null;
+  /** That balance as stored, read with the key; `null` when it has none. */
+  credits: OwnedCredits | null;
   ratelimits: RateLimitConfig[];
   createdAt: number;
   updatedAt: number;
@@ -81,13 +133,44 @@ export type KeyPatch = Partial<
     | 'permissions'
     | 'enabled'
     | 'expiresAt'
-    | 'credits'
+    | 'creditBalanceId'
     | 'ratelimits'
     | 'updatedAt'
     | 'lastUsedAt'
     | 'revokedAt'
   >
 >;
+
+/** A customer of a workspace, whose keys (by `externalId`) share its limits and credits. */
+export interface IdentityRecord {
+  id: string;
+  workspaceId: string;
+  externalId: string;
+  meta: Record<string, unknown> | null;
+  ratelimits: RateLimitConfig[];
+  creditBalanceId: string | null;
+  /** That balance as stored, read with the identity; `null` when it has none. */
+  credits: OwnedCredits | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** The fields of an identity that an update may change. */
+export type IdentityPatch = Partial<
+  Pick<IdentityRecord, 'meta' | 'ratelimits' | 'creditBalanceId' | 'updatedAt'>
+>;
+
+/** The limit of one identifier, or of a `*` pattern of them, in a standalone rate-limit namespace. */
+export interface RateLimitOverrideRecord {
+  id: string;
+  workspaceId: string;
+  namespace: string;
+  identifier: string;
+  limit: number;
+  duration: number;
+  createdAt: number;
+  updatedAt: number;
+}
 
 /** Who did what to which record, when and from where. Never holds a secret. */
 export interface AuditEventRecord {
@@ -156,6 +239,42 @@ export interface StoreQueries {
   updateKey(workspaceId: string, id: string, patch: KeyPatch): Promise<KeyRecord | undefined>;
   /** Erases the key; returns the erased record, or `undefined` when there was none. */
   deleteKey(workspaceId: string, id: string): Promise<KeyRecord | undefined>;
+
+  insertCreditBalance(record: CreditBalanceRecord): Promise<void>;
+  getCreditBalance(workspaceId: string, id: string): Promise<CreditBalanceRecord | undefined>;
+  /** Writes a hand-made change and bumps the version; `undefined` when there is no such balance. */
+  updateCreditBalance(
+    workspaceId: string,
+    id: string,
+    patch: CreditBalancePatch,
+  ): Promise<CreditBalanceRecord | undefined>;
+  /** Makes the charges of many verifications durable at once; unknown balances are skipped. */
+  applyCreditCharges(charges: readonly CreditCharge[]): Promise<void>;
+
+  insertIdentity(record: IdentityRecord): Promise<void>;
+  getIdentity(workspaceId: string, externalId: string): Promise<IdentityRecord | undefined>;
+  listIdentities(workspaceId: string, page: PageRequest): Promise<Page<IdentityRecord>>;
+  updateIdentity(
+    workspaceId: string,
+    externalId: string,
+    patch: IdentityPatch,
+  ): Promise<IdentityRecord | undefined>;
+  deleteIdentity(workspaceId: string, externalId: string): Promise<IdentityRecord | undefined>;
+
+  /** Inserts or replaces the override of (namespace, identifier); a replaced one keeps its id. */
+  putOverride(record: RateLimitOverrideRecord): Promise<RateLimitOverrideRecord>;
+  getOverride(
+    workspaceId: string,
+    namespace: string,
+    identifier: string,
+  ): Promise<RateLimitOverrideRecord | undefined>;
+  /** The overrides of a namespace whose identifier holds a `*`, in no particular order. */
+  listOverridePatterns(workspaceId: string, namespace: string): Promise<RateLimitOverrideRecord[]>;
+  deleteOverride(
+    workspaceId: string,
+    namespace: string,
+    identifier: string,
+  ): Promise<RateLimitOverrideRecord | undefined>;
 
   insertAuditEvent(record: AuditEventRecord): Promise<void>;
   /** Newest first; `page.after` is the id of the last (oldest) event of the previous page. */

@@ -551,7 +551,10 @@ function verifyFields(): FieldSpec[] {
     },
     {
       field: 'ratelimits[0].cost',
-      values: integerValues(0, SAFE).map((v) => answered(v, VALID)),
+      // A cost past the limit is a well-formed request that the limit denies.
+      values: integerValues(0, SAFE).map((v) =>
+        answered(v, v.value === SAFE ? { valid: false, code: 'RATE_LIMITED' } : VALID),
+      ),
       base: named,
     },
     {

@@ -13,7 +13,13 @@ const V1_OPERATIONS: Record<string, string[]> = {
   '/v1/apis/{apiId}/keys': ['get', 'post'],
   '/v1/keys/{keyId}': ['delete', 'get', 'patch'],
   '/v1/keys/{keyId}/roll': ['post'],
+  '/v1/keys/{keyId}/credits': ['post'],
   '/v1/keys/verify': ['post'],
+  '/v1/identities': ['get', 'post'],
+  '/v1/identities/{externalId}': ['delete', 'get', 'patch'],
+  '/v1/identities/{externalId}/credits': ['post'],
+  '/v1/ratelimits/{namespace}/limit': ['post'],
+  '/v1/ratelimits/{namespace}/overrides/{identifier}': ['delete', 'get', 'put'],
   '/v1/audit': ['get'],
 };
 

@@ -58,8 +58,10 @@ function anApi(workspaceId: string): ApiRecord {
 }
 
 function aKey(api: ApiRecord, fields: Partial<KeyRecord> = {}): KeyRecord {
+  const id = nextId('key');
   return {
-    id: nextId('key'),
+    id,
+    lineageId: id,
     workspaceId: api.workspaceId,
     apiId: api.id,
     hash: randomHash(),
@@ -71,6 +73,7 @@ function aKey(api: ApiRecord, fields: Partial<KeyRecord> = {}): KeyRecord {
     permissions: [],
     enabled: true,
     expiresAt: null,
+    creditBalanceId: null,
     credits: null,
     ratelimits: [],
     createdAt: clock,
@@ -108,7 +111,7 @@ function aFullKey(api: ApiRecord): KeyRecord {
     permissions: ['documents.read', 'documents.write'],
     enabled: false,
     expiresAt: Date.UTC(2030, 5, 1, 12, 30),
-    credits: { remaining: 1000, refill: { interval: 'monthly', amount: 1000, day: 31 } },
+    lineageId: 'key_lineage',
     ratelimits: [
       { name: 'requests', limit: 100, duration: 60_000 },
       { name: 'burst', limit: 10, duration: 1000, algorithm: 'token-bucket', burst: 20 },
@@ -406,7 +409,7 @@ describeEachStore('key updates', (store) => {
     const key = aFullKey(api);
     await store().insertKey(key);
 
-    const patch = { name: null, externalId: null, meta: null, expiresAt: null, credits: null };
+    const patch = { name: null, externalId: null, meta: null, expiresAt: null };
     const updated = await store().updateKey(api.workspaceId, key.id, patch);
 
     assert.deepEqual(updated, { ...key, ...patch });
@@ -421,7 +424,6 @@ describeEachStore('key updates', (store) => {
     const patch = {
       meta: { tier: 'gold' },
       permissions: ['a.b'],
-      credits: { remaining: 5 },
       ratelimits: [{ name: 'rps', limit: 1, duration: 1000 }],
       enabled: false,
       lastUsedAt: 1_700_000_000_123,

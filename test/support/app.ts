@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { MemoryCounters } from '../../src/counters/memory/memory-counters.ts';
 import { createPepper } from '../../src/core/hashing.ts';
+import { MemoryCounters } from '../../src/counters/memory/memory-counters.ts';
 import { buildApp, type KeygateApp } from '../../src/http/app.ts';
 import { createKeygate, type Keygate } from '../../src/services/keygate.ts';
 import type { StoreKind } from '../../src/store/migrations.ts';

@@ -1,3 +1,4 @@
+import { type LiveCredits, reconcileCredits } from '../../core/credits.ts';
 import {
   chargeLimitInPlace,
   decideLimit,
@@ -12,10 +13,13 @@ import type {
   ConsumeRequest,
   ConsumeResult,
   Counters,
+  CreditRequest,
+  CreditsCharge,
   LimitRequest,
   LimitResult,
   Reservation,
 } from '../types.ts';
+import { IdleMap } from './idle-map.ts';
 
 interface LimitWindow {
   readonly key: string;
@@ -24,20 +28,38 @@ interface LimitWindow {
   idleAt: number;
 }
 
+interface HeldCredits {
+  readonly key: string;
+  credits: LiveCredits;
+  idleAt: number;
+}
+
+export interface MemoryCountersOptions {
+  /**
+   * How long a balance no consume touched is held. It must be longer than the store's answers
+   * can be stale in the requests (the record cache's TTL), so that a balance taken up again
+   * starts from a stored one that counts every charge made durable before it was dropped.
+   */
+  creditsIdleMs: number;
+}
+
 const NOTHING_CHARGED: Reservation = [];
 
 /**
  * Counters in this process's memory, for a single node. No call awaits anything before it is
- * done, so each consume and refund is atomic. Idle windows are dropped a few at a time on each
- * consume, so memory follows the windows in use, not every key ever seen.
+ * done, so each consume and refund is atomic. Idle windows and balances are dropped a few at a
+ * time on each consume, so memory follows what is in use, not every key ever seen.
  */
 export class MemoryCounters implements Counters {
-  readonly #windows = new Map<string, LimitWindow>();
-  /** The same windows in a list, which the sweep walks round by index without allocating. */
-  readonly #sweepList: LimitWindow[] = [];
-  #sweepAt = 0;
+  readonly #windows = new IdleMap<LimitWindow>();
+  readonly #balances = new IdleMap<HeldCredits>();
+  readonly #creditsIdleMs: number;
   /** The windows the running consume found, by limit; reused across calls so as not to allocate. */
   readonly #found: (LimitWindow | undefined)[] = [];
+
+  constructor(options: Partial<MemoryCountersOptions> = {}) {
+    this.#creditsIdleMs = options.creditsIdleMs ?? 15 * 60_000;
+  }
 
   /** How many windows are held, idle ones not yet dropped included. */
   get size(): number {
@@ -45,19 +67,33 @@ export class MemoryCounters implements Counters {
   }
 
   async consume(request: ConsumeRequest): Promise<ConsumeResult> {
-    const { limits, now } = request;
-    // Looking at one window more than this call can add keeps idle ones from piling up.
-    this.#dropSomeIdle(now, limits.length + 1);
+    const { limits, credits, now } = request;
+    // Looking at one entry more than this call can add keeps idle ones from piling up.
+    this.#windows.dropSomeIdle(now, limits.length + 1);
+    if (credits) this.#balances.dropSomeIdle(now, 2);
 
     const decided = this.#decide(limits, now);
-    const allowed = enforcedAllow(limits, decided);
+    const held = credits && this.#holdCredits(credits, now);
+    const covered = !held || !credits || held.credits.remaining >= credits.cost;
+    const allowed = covered && enforcedAllow(limits, decided);
     const standing = allowed ? decided : this.#uncharged(limits, decided, now);
     const reservation = allowed ? this.#charge(limits, decided, now) : NOTHING_CHARGED;
-    return { allowed, limits: standing, reservation };
+    const creditsCharge = allowed && held && credits ? chargeCredits(held, credits.cost) : null;
+    return {
+      allowed,
+      limits: standing,
+      credits: held ? { remaining: held.credits.remaining, exceeded: !covered } : null,
+      reservation: creditsCharge ? [...reservation, creditsCharge] : reservation,
+    };
   }
 
   async refund(reservation: Reservation): Promise<void> {
     for (const charge of reservation) {
+      if (charge.kind === 'credits') {
+        const held = this.#balances.get(charge.key);
+        if (held?.credits.version === charge.version) held.credits.remaining += charge.cost;
+        continue;
+      }
       const window = this.#windows.get(charge.key);
       if (window === undefined) continue;
 
@@ -68,16 +104,28 @@ export class MemoryCounters implements Counters {
 
   /** Drops every window idle at `now` and answers how many; consumes do it a few at a time. */
   dropIdle(now: number): number {
-    const before = this.#windows.size;
-    for (let place = this.#sweepList.length - 1; place >= 0; place -= 1) {
-      this.#dropIfIdle(place, now);
-    }
-    return before - this.#windows.size;
+    this.#balances.dropIdle(now);
+    return this.#windows.dropIdle(now);
   }
 
   async close(): Promise<void> {
     this.#windows.clear();
-    this.#sweepList.length = 0;
+    this.#balances.clear();
+  }
+
+  /** The balance held for a request, reconciled with the stored one the request carries. */
+  #holdCredits(request: CreditRequest, now: number): HeldCredits {
+    const held = this.#balances.get(request.key);
+    const credits = reconcileCredits(held?.credits, request.stored, now);
+    const idleAt = now + this.#creditsIdleMs;
+    if (held) {
+      held.credits = credits;
+      held.idleAt = idleAt;
+      return held;
+    }
+    const added = { key: request.key, credits, idleAt };
+    this.#balances.add(added);
+    return added;
   }
 
   #decide(limits: readonly LimitRequest[], now: number): LimitResult[] {
@@ -112,14 +160,12 @@ export class MemoryCounters implements Counters {
     const state = chargeLimitInPlace(window?.state, config, now, cost);
     const idleAt = limitIdleAt(state, config);
     if (window === undefined) {
-      const added = { key, state, idleAt };
-      this.#windows.set(key, added);
-      this.#sweepList.push(added);
+      this.#windows.add({ key, state, idleAt });
     } else {
       window.state = state;
       window.idleAt = idleAt;
     }
-    return { key, config, cost, at };
+    return { kind: 'limit', key, config, cost, at };
   }
 
   /** The limits as they stand when nothing was charged: allowing ones are asked again at 0. */
@@ -131,25 +177,14 @@ export class MemoryCounters implements Counters {
       return result(limit, decideLimit(state, limit.config, now, 0));
     });
   }
+}
 
-  /** Looks at up to `count` windows, going round the list, and drops the idle ones. */
-  #dropSomeIdle(now: number, count: number): void {
-    for (let looked = 0; looked < count; looked += 1) {
-      if (this.#sweepAt >= this.#sweepList.length) this.#sweepAt = 0;
-      if (!this.#dropIfIdle(this.#sweepAt, now)) this.#sweepAt += 1;
-    }
-  }
+/** Takes the cost from a held balance; nothing to give back when the cost is 0. */
+function chargeCredits(held: HeldCredits, cost: number): CreditsCharge | null {
+  if (cost === 0) return null;
 
-  /** Drops the window at `place` in the sweep list if it is idle; the last one takes its place. */
-  #dropIfIdle(place: number, now: number): boolean {
-    const window = this.#sweepList[place];
-    if (window === undefined || window.idleAt > now) return false;
-
-    this.#windows.delete(window.key);
-    const last = this.#sweepList.pop();
-    if (last !== undefined && last !== window) this.#sweepList[place] = last;
-    return true;
-  }
+  held.credits.remaining -= cost;
+  return { kind: 'credits', key: held.key, cost, version: held.credits.version };
 }
 
 /** True when no enforced limit denies. */

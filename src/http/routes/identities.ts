@@ -13,7 +13,7 @@ import {
   PageOf,
   RateLimits,
 } from '../schemas.ts';
-import { iso } from '../views.ts';
+import { creditsView, iso } from '../views.ts';
 
 const CreateIdentity = Type.Object(
   {
@@ -44,26 +44,28 @@ const IdentityView = Type.Object({
 const IdentityParams = Type.Object({ externalId: ExternalId });
 const tags = ['identities'];
 
-function identityView(identity: IdentityRecord) {
-  const { id, externalId, meta, ratelimits, credits } = identity;
+function identityView(identity: IdentityRecord, now: number) {
+  const { id, externalId, meta, ratelimits } = identity;
   return {
     id,
     externalId,
     meta,
     ratelimits,
-    credits,
+    credits: creditsView(identity.credits, now),
     createdAt: iso(identity.createdAt),
     updatedAt: iso(identity.updatedAt),
   };
 }
 
 export function registerIdentityRoutes(app: Router, keygate: Keygate): void {
+  const view = (identity: IdentityRecord) => identityView(identity, keygate.clock());
+
   app.post(
     '/identities',
     { schema: { tags, body: CreateIdentity, response: { 201: IdentityView } } },
     async (request, reply) => {
       const identity = await keygate.identities.create(request.actor, request.body);
-      return reply.code(201).send(identityView(identity));
+      return reply.code(201).send(view(identity));
     },
   );
 
@@ -72,15 +74,14 @@ export function registerIdentityRoutes(app: Router, keygate: Keygate): void {
     { schema: { tags, querystring: ListQuery, response: { 200: PageOf(IdentityView) } } },
     async (request) => {
       const page = await keygate.identities.list(request.actor, request.query);
-      return { items: page.items.map(identityView), nextCursor: page.nextCursor };
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
     },
   );
 
   app.get(
     '/identities/:externalId',
     { schema: { tags, params: IdentityParams, response: { 200: IdentityView } } },
-    async (request) =>
-      identityView(await keygate.identities.get(request.actor, request.params.externalId)),
+    async (request) => view(await keygate.identities.get(request.actor, request.params.externalId)),
   );
 
   app.patch(
@@ -95,9 +96,7 @@ export function registerIdentityRoutes(app: Router, keygate: Keygate): void {
     },
     async (request) => {
       const patch = request.body as IdentitySettings;
-      return identityView(
-        await keygate.identities.update(request.actor, request.params.externalId, patch),
-      );
+      return view(await keygate.identities.update(request.actor, request.params.externalId, patch));
     },
   );
 
@@ -122,7 +121,7 @@ export function registerIdentityRoutes(app: Router, keygate: Keygate): void {
     },
     async (request) => {
       const { op, value } = request.body;
-      return identityView(
+      return view(
         await keygate.identities.adjustCredits(request.actor, request.params.externalId, op, value),
       );
     },

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Keygate } from '../../services/keygate.ts';
 import type { KeySettings } from '../../services/keys.ts';
+import type { KeyRecord } from '../../store/types.ts';
 import type { Router } from '../router.ts';
 import {
   Credits,
@@ -77,6 +78,8 @@ function toSettings(
 }
 
 export function registerKeyRoutes(app: Router, keygate: Keygate): void {
+  const view = (key: KeyRecord) => keyView(key, keygate.clock());
+
   app.post(
     '/apis/:apiId/keys',
     { schema: { tags, params: ApiParams, body: CreateKey, response: { 201: CreatedKeyView } } },
@@ -86,7 +89,7 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
         ...toSettings(settings),
         prefix,
       });
-      return reply.code(201).send({ key: created.key, ...keyView(created.record) });
+      return reply.code(201).send({ key: created.key, ...view(created.record) });
     },
   );
 
@@ -108,14 +111,14 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
         { externalId },
         options,
       );
-      return { items: page.items.map(keyView), nextCursor: page.nextCursor };
+      return { items: page.items.map(view), nextCursor: page.nextCursor };
     },
   );
 
   app.get(
     '/keys/:keyId',
     { schema: { tags, params: KeyParams, response: { 200: KeyView } } },
-    async (request) => keyView(await keygate.keys.get(request.actor, request.params.keyId)),
+    async (request) => view(await keygate.keys.get(request.actor, request.params.keyId)),
   );
 
   app.patch(
@@ -127,7 +130,7 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
         request.params.keyId,
         toSettings(request.body),
       );
-      return keyView(updated);
+      return view(updated);
     },
   );
 
@@ -144,7 +147,7 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
     },
     async (request, reply) => {
       const { keyId } = request.params;
-      if (!request.query.permanent) return keyView(await keygate.keys.revoke(request.actor, keyId));
+      if (!request.query.permanent) return view(await keygate.keys.revoke(request.actor, keyId));
 
       await keygate.keys.erase(request.actor, keyId);
       return reply.code(204).send(null);
@@ -156,9 +159,7 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
     { schema: { tags, params: KeyParams, body: CreditsChange, response: { 200: KeyView } } },
     async (request) => {
       const { op, value } = request.body;
-      return keyView(
-        await keygate.keys.adjustCredits(request.actor, request.params.keyId, op, value),
-      );
+      return view(await keygate.keys.adjustCredits(request.actor, request.params.keyId, op, value));
     },
   );
 
@@ -179,7 +180,7 @@ export function registerKeyRoutes(app: Router, keygate: Keygate): void {
     async (request, reply) => {
       const grace = request.body.gracePeriodMs ?? 0;
       const created = await keygate.keys.roll(request.actor, request.params.keyId, grace);
-      return reply.code(201).send({ key: created.key, ...keyView(created.record) });
+      return reply.code(201).send({ key: created.key, ...view(created.record) });
     },
   );
 }
