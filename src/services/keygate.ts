@@ -68,12 +68,15 @@ export function createKeygate(options: KeygateOptions): Keygate {
   const invalidations = options.invalidations ?? new LocalInvalidationChannel();
   const cacheOptions = { ...DEFAULT_CACHE_OPTIONS, ...options.cache };
   const caches = {
-    rootKeys: new RecordCache<RootKeyRecord>(cacheOptions),
-    keys: new RecordCache<KeyRecord>(cacheOptions),
-    identities: new RecordCache<IdentityRecord>(cacheOptions),
-    balances: new RecordCache<CreditBalanceRecord>(cacheOptions),
-    overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions),
-    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(cacheOptions),
+    rootKeys: new RecordCache<RootKeyRecord>(cacheOptions, clock),
+    keys: new RecordCache<KeyRecord>(cacheOptions, clock),
+    identities: new RecordCache<IdentityRecord>(cacheOptions, clock),
+    balances: new RecordCache<CreditBalanceRecord>(cacheOptions, clock),
+    overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions, clock),
+    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(
+      cacheOptions,
+      clock,
+    ),
   };
   const unsubscribe = invalidations.subscribe((key) => {
     for (const cache of Object.values(caches)) cache.delete(key);

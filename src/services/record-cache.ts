@@ -40,8 +40,15 @@ export class RecordCache<V extends object> {
   readonly #missTtlMs: number;
   readonly #loads = new Map<string, Load<V>>();
 
-  constructor(options: RecordCacheOptions) {
-    this.#entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs });
+  /** `clock` measures the TTLs; the services' clock, so that every expiry agrees on the time. */
+  constructor(options: RecordCacheOptions, clock: () => number = Date.now) {
+    this.#entries = new LRUCache({
+      max: options.maxEntries,
+      ttl: options.ttlMs,
+      perf: { now: clock },
+      // Read the clock on every check, so that no expiry lags a jump of a controlled clock.
+      ttlResolution: 0,
+    });
     this.#missTtlMs = options.missTtlMs;
   }
 
