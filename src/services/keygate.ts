@@ -73,10 +73,7 @@ export function createKeygate(options: KeygateOptions): Keygate {
     identities: new RecordCache<IdentityRecord>(cacheOptions, clock),
     balances: new RecordCache<CreditBalanceRecord>(cacheOptions, clock),
     overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions, clock),
-    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(
-      cacheOptions,
-      clock,
-    ),
+    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(cacheOptions, clock),
   };
   const unsubscribe = invalidations.subscribe((key) => {
     for (const cache of Object.values(caches)) cache.delete(key);

@@ -27,6 +27,8 @@ export interface ServerProcess {
   dataDir: string;
   /** Sends SIGTERM, waits for the exit and answers the exit status (128 + signal if killed). */
   stop(): Promise<number>;
+  /** Kills the process at once with SIGKILL, as a crash would, and waits for it to be gone. */
+  crash(): Promise<number>;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
 }
@@ -88,7 +90,12 @@ export async function startServerProcess(
     throw error;
   }
   const key = rootKey || (await generatedRootKey(dataDir));
-  return { url, rootKey: key, dataDir, stop, output: watched.output };
+  const crash = async () => {
+    const code = await watched.crash();
+    if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+    return code;
+  };
+  return { url, rootKey: key, dataDir, stop, crash, output: watched.output };
 }
 
 /** The root key the server generated when started without one, or `''` if it wrote none. */
@@ -105,6 +112,7 @@ interface WatchedProcess {
   /** The exit status, or undefined while the process runs. */
   exitCode(): number | undefined;
   stop(): Promise<number>;
+  crash(): Promise<number>;
 }
 
 /** Collects a child's output and exit status, and kills it if the test process ends first. */
@@ -132,7 +140,12 @@ function watch(child: ChildProcess): WatchedProcess {
     clearTimeout(timer);
     return code;
   };
-  return { output: () => output, exitCode: () => exitCode, stop };
+  const crash = async () => {
+    if (exitCode !== undefined) return exitCode;
+    child.kill('SIGKILL');
+    return exited;
+  };
+  return { output: () => output, exitCode: () => exitCode, stop, crash };
 }
 
 async function waitUntilHealthy(url: string, server: WatchedProcess): Promise<void> {
