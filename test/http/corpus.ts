@@ -15,6 +15,8 @@ export interface Fixture {
   deleteKeyId: string;
   /** The secret of a key holding the rate limit `burst`. */
   verifyKey: string;
+  /** An identity the PATCH and credits cases change. */
+  identityExternalId: string;
 }
 
 /** Creates the records the corpus aims at, with the bootstrap root key. */
@@ -22,7 +24,7 @@ export async function createFixture(t: TestApp): Promise<Fixture> {
   const created = async (url: string, body: unknown) => {
     const answer = await t.request({ method: 'POST', url, body });
     if (answer.status !== 201) throw new Error(`fixture ${url} answered ${answer.status}`);
-    return answer.body as { id: string; key: string };
+    return answer.body as { id: string; key: string; externalId: string };
   };
 
   const api = await created('/v1/apis', { name: 'corpus' });
@@ -35,10 +37,11 @@ export async function createFixture(t: TestApp): Promise<Fixture> {
     rollKeyId: (await created(keys, { name: 'rolled' })).id,
     deleteKeyId: (await created(keys, { name: 'kept' })).id,
     verifyKey: verified.key,
+    identityExternalId: (await created('/v1/identities', { externalId: 'corpus' })).externalId,
   };
 }
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One request, as raw as a client on the wire can make it. */
 export interface Probe {
@@ -386,7 +389,7 @@ interface FieldSpec {
 /** A route that takes a JSON body. */
 interface BodyRoute {
   route: string;
-  method: 'POST' | 'PATCH';
+  method: 'POST' | 'PUT' | 'PATCH';
   url(fixture: Fixture): string;
   /** A valid body. */
   base(fixture: Fixture): Record<string, unknown>;
@@ -468,6 +471,66 @@ function keySettingFields(patch: boolean): FieldSpec[] {
     { field: 'ratelimits[0].burst', values: integerValues(1, SAFE), base: limits },
     { field: 'ratelimits[0].autoApply', values: booleanValues(), base: limits },
     { field: 'ratelimits[0].shadow', values: booleanValues(), base: limits },
+  ];
+}
+
+/** What an identity holds besides its external id: meta, rate limits and credits. */
+function identitySettingFields(patch: boolean): FieldSpec[] {
+  const specs = keySettingFields(patch).filter((spec) =>
+    /^(meta|credits|ratelimits)/.test(spec.field),
+  );
+  if (patch) return specs;
+
+  // A new identity needs an external id besides the setting under test.
+  return specs.map((spec) => {
+    const base = spec.base;
+    return base
+      ? { ...spec, base: (f: Fixture) => ({ externalId: newExternalId(), ...base(f) }) }
+      : spec;
+  });
+}
+
+/** Identities are searched in the list: an external id may be too long for a path. */
+const readIdentity: ReadBack = async (t, _fixture, answer) => {
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+    const page = await t.request({ method: 'GET', url: `/v1/identities?limit=100${query}` });
+    const found = page.body.items.find((item: { id: string }) => item.id === answer.id);
+    if (found) return found;
+    cursor = page.body.nextCursor;
+  } while (cursor !== null);
+  throw new Error(`identity ${answer.id} is not listed`);
+};
+
+/** Every new identity of the corpus needs an external id of its own. */
+let identityCount = 0;
+const newExternalId = () => {
+  identityCount += 1;
+  return `corpus_new_${identityCount}`;
+};
+
+function creditsChangeFields(): FieldSpec[] {
+  return [
+    { field: 'op', values: enumValues(['set', 'increment', 'decrement']), notStored: true },
+    { field: 'value', values: integerValues(0, SAFE), notStored: true },
+  ];
+}
+
+const DAYS_31 = 31 * 24 * 3600 * 1000;
+const BILLION = 1_000_000_000;
+
+function limitCallFields(): FieldSpec[] {
+  return [
+    {
+      field: 'identifier',
+      values: [...wrongTypes('string'), ...textValues(256)],
+      notStored: true,
+    },
+    { field: 'limit', values: integerValues(1, BILLION), notStored: true },
+    { field: 'duration', values: integerValues(1, DAYS_31), notStored: true },
+    { field: 'cost', values: integerValues(0, BILLION), notStored: true },
+    { field: 'legacyHeaders', values: booleanValues(), notStored: true },
   ];
 }
 
@@ -648,6 +711,58 @@ export const BODY_ROUTES: BodyRoute[] = [
     base: (f) => ({ key: f.verifyKey }),
     fields: verifyFields(),
   },
+  {
+    route: 'POST /v1/keys/:keyId/credits',
+    method: 'POST',
+    url: (f) => `/v1/keys/${f.patchKeyId}/credits`,
+    base: () => ({ op: 'set', value: 5 }),
+    fields: creditsChangeFields(),
+  },
+  {
+    route: 'POST /v1/identities',
+    method: 'POST',
+    url: () => '/v1/identities',
+    base: () => ({ externalId: newExternalId() }),
+    fields: [
+      { field: 'externalId', values: [...wrongTypes('string'), ...textValues(256)] },
+      ...identitySettingFields(false),
+    ],
+    readBack: readIdentity,
+  },
+  {
+    route: 'PATCH /v1/identities/:externalId',
+    method: 'PATCH',
+    url: (f) => `/v1/identities/${f.identityExternalId}`,
+    base: () => ({}),
+    fields: identitySettingFields(true),
+    readBack: readIdentity,
+  },
+  {
+    route: 'POST /v1/identities/:externalId/credits',
+    method: 'POST',
+    url: (f) => `/v1/identities/${f.identityExternalId}/credits`,
+    base: () => ({ op: 'set', value: 5 }),
+    fields: creditsChangeFields(),
+  },
+  {
+    route: 'POST /v1/ratelimits/:namespace/limit',
+    method: 'POST',
+    url: () => '/v1/ratelimits/corpus/limit',
+    base: () => ({ identifier: 'caller', limit: 10, duration: 1000 }),
+    fields: limitCallFields(),
+  },
+  {
+    route: 'PUT /v1/ratelimits/:namespace/overrides/:identifier',
+    method: 'PUT',
+    url: () => '/v1/ratelimits/corpus/overrides/caller',
+    base: () => ({ limit: 5, duration: 1000 }),
+    fields: [
+      { field: 'limit', values: [...integerValues(0, BILLION)] },
+      { field: 'duration', values: integerValues(1, DAYS_31) },
+    ],
+    readBack: async (t) =>
+      (await t.request({ method: 'GET', url: '/v1/ratelimits/corpus/overrides/caller' })).body,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -787,7 +902,7 @@ function bodyCases(route: BodyRoute): Case[] {
 }
 
 /** Path segments: 400 naming the parameter, 404 for a well-formed unknown id, or either. */
-const PATH_VALUES: [string, string, 'invalid' | 'unparsable' | 'absent'][] = [
+const PATH_VALUES: readonly [string, string, 'invalid' | 'unparsable' | 'absent'][] = [
   ['a NUL byte', '%00', 'invalid'],
   ['an encoded ../..', '..%2F..', 'invalid'],
   ['an encoded ..', '%2e%2e', 'unparsable'],
@@ -800,6 +915,23 @@ const PATH_VALUES: [string, string, 'invalid' | 'unparsable' | 'absent'][] = [
   ['a well-formed unknown id', 'key_0000000000000000000000', 'absent'],
 ];
 
+/** Path segments for free-text parameters (external ids, rate-limit identifiers). */
+const TEXT_PATH_VALUES: typeof PATH_VALUES = [
+  ['a NUL byte', '%00', 'invalid'],
+  ['an escape character', '%1B', 'invalid'],
+  ['257 characters', 'k'.repeat(257), 'invalid'],
+  ['5,000 characters', 'k'.repeat(5000), 'unparsable'],
+  ['a bare %', '%', 'unparsable'],
+  ['an encoded lone surrogate', '%ED%A0%80', 'unparsable'],
+  ['a unicode id', encodeURIComponent('客户_🚀'), 'absent'],
+  ['SQL', encodeURIComponent("x' OR '1'='1"), 'absent'],
+];
+
+/** Path segments for a rate-limit namespace, which any well-formed name names. */
+const NAMESPACE_PATH_VALUES: typeof PATH_VALUES = PATH_VALUES.filter(
+  ([, , expect]) => expect !== 'absent',
+);
+
 interface PathRoute {
   route: string;
   method: Method;
@@ -807,13 +939,23 @@ interface PathRoute {
   url(id: string): string;
   /** A valid body, for routes that need one. */
   body?: Record<string, unknown> | undefined;
+  /** The segments to try; PATH_VALUES, for ids, when absent. */
+  values?: typeof PATH_VALUES;
 }
 
-function pathRoute(method: Method, template: string, body?: Record<string, unknown>): PathRoute {
+function pathRoute(
+  method: Method,
+  template: string,
+  body?: Record<string, unknown>,
+  values?: typeof PATH_VALUES,
+): PathRoute {
   const param = /:(\w+)/.exec(template)?.[1] ?? '';
   const url = (id: string) => template.replace(`:${param}`, id);
-  return { route: `${method} ${template}`, method, param, url, body };
+  return { route: `${method} ${template}`, method, param, url, body, values };
 }
+
+const A_CREDITS_CHANGE = { op: 'set', value: 1 };
+const A_LIMIT_CALL = { identifier: 'x', limit: 1, duration: 1000 };
 
 export const PATH_ROUTES: PathRoute[] = [
   pathRoute('DELETE', '/v1/root-keys/:rootKeyId'),
@@ -825,6 +967,15 @@ export const PATH_ROUTES: PathRoute[] = [
   pathRoute('PATCH', '/v1/keys/:keyId', { name: 'x' }),
   pathRoute('DELETE', '/v1/keys/:keyId'),
   pathRoute('POST', '/v1/keys/:keyId/roll', {}),
+  pathRoute('POST', '/v1/keys/:keyId/credits', A_CREDITS_CHANGE),
+  pathRoute('GET', '/v1/identities/:externalId', undefined, TEXT_PATH_VALUES),
+  pathRoute('PATCH', '/v1/identities/:externalId', { meta: null }, TEXT_PATH_VALUES),
+  pathRoute('DELETE', '/v1/identities/:externalId', undefined, TEXT_PATH_VALUES),
+  pathRoute('POST', '/v1/identities/:externalId/credits', A_CREDITS_CHANGE, TEXT_PATH_VALUES),
+  pathRoute('POST', '/v1/ratelimits/:namespace/limit', A_LIMIT_CALL, NAMESPACE_PATH_VALUES),
+  pathRoute('GET', '/v1/ratelimits/:namespace/overrides/x', undefined, NAMESPACE_PATH_VALUES),
+  pathRoute('GET', '/v1/ratelimits/corpus/overrides/:identifier', undefined, TEXT_PATH_VALUES),
+  pathRoute('DELETE', '/v1/ratelimits/corpus/overrides/:identifier', undefined, TEXT_PATH_VALUES),
 ];
 
 function pathCases(route: PathRoute): Case[] {
@@ -833,7 +984,7 @@ function pathCases(route: PathRoute): Case[] {
     absent: { kind: 'refused', status: [404] },
     unparsable: { kind: 'refused', status: [400, 404, 414] },
   };
-  return PATH_VALUES.map(([name, segment, expect]) => ({
+  return (route.values ?? PATH_VALUES).map(([name, segment, expect]) => ({
     route: route.route,
     name: `${route.param}: ${name}`,
     probe: () => ({
@@ -920,6 +1071,12 @@ export const QUERY_ROUTES: QueryRoute[] = [
     method: 'GET',
     url: () => '/v1/audit',
     queries: [...LIST_QUERIES, ...AUDIT_QUERIES],
+  },
+  {
+    route: 'GET /v1/identities',
+    method: 'GET',
+    url: () => '/v1/identities',
+    queries: LIST_QUERIES,
   },
   {
     route: 'DELETE /v1/keys/:keyId',

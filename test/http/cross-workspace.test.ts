@@ -5,7 +5,13 @@ import { storeKinds } from '../support/databases.ts';
 import { type Answer, assertProblem, bodyOf, type Method, send } from './corpus.ts';
 
 /** Words that appear only in workspace A's records, so a leak of them is easy to spot. */
-const A_MARKERS = ['alpha-api', 'alpha-key-name', 'alpha-owner-meta', 'alpha-robot'];
+const A_MARKERS = [
+  'alpha-api',
+  'alpha-key-name',
+  'alpha-owner-meta',
+  'alpha-robot',
+  'alpha-identity-meta',
+];
 
 interface Workspace {
   rootKey: string;
@@ -15,6 +21,10 @@ interface Workspace {
   key: string;
   /** A second key, which the probes try to revoke, erase and roll. */
   targetKeyId: string;
+  /** An identity of this workspace alone, and a key drawing on a name both workspaces use. */
+  externalId: string;
+  sharedNameKey: string;
+  sharedNameKeyId: string;
 }
 
 async function created(t: TestApp, rootKey: string, url: string, body: unknown) {
@@ -39,6 +49,24 @@ async function populate(t: TestApp, rootKey: string, word: string): Promise<Work
     credits: { remaining: 10 },
   });
   const target = await created(t, rootKey, keys, { name: `${word}-key-name`, externalId: 'c2' });
+  const externalId = `${word}-customer`;
+  await created(t, rootKey, '/v1/identities', {
+    externalId,
+    meta: { note: `${word}-identity-meta` },
+    credits: { remaining: 5 },
+  });
+  await created(t, rootKey, '/v1/identities', {
+    externalId: 'same-name',
+    credits: { remaining: 1 },
+  });
+  const sharedName = await created(t, rootKey, keys, { externalId: 'same-name' });
+  const override = await t.request({
+    method: 'PUT',
+    url: `/v1/ratelimits/logins/overrides/${word}-caller`,
+    body: { limit: 0, duration: 60_000 },
+    rootKey,
+  });
+  assert.equal(override.status, 200, override.text);
 
   const rootKeys = await t.request({ method: 'GET', url: '/v1/root-keys', rootKey });
   return {
@@ -48,6 +76,9 @@ async function populate(t: TestApp, rootKey: string, word: string): Promise<Work
     keyId: key.id,
     key: key.key,
     targetKeyId: target.id,
+    externalId,
+    sharedNameKey: sharedName.key,
+    sharedNameKeyId: sharedName.id,
   };
 }
 
@@ -65,6 +96,8 @@ async function snapshot(t: TestApp, a: Workspace) {
     keys: await get(`/v1/apis/${a.apiId}/keys?limit=100`),
     apis: await get('/v1/apis?limit=100'),
     rootKeys: await get('/v1/root-keys?limit=100'),
+    identity: await get(`/v1/identities/${a.externalId}`),
+    override: await get('/v1/ratelimits/logins/overrides/alpha-caller'),
     audit: await get('/v1/audit?limit=100'),
   };
 }
@@ -118,6 +151,19 @@ for (const kind of storeKinds) {
       ['rolls a key', () => asB('POST', `/v1/keys/${a.targetKeyId}/roll`, {})],
       ['deletes one root key', () => asB('DELETE', `/v1/root-keys/${a.rootKeyIds[0]}`)],
       ['deletes the other root key', () => asB('DELETE', `/v1/root-keys/${a.rootKeyIds[1]}`)],
+      [
+        "sets a key's credits",
+        () => asB('POST', `/v1/keys/${a.keyId}/credits`, { op: 'set', value: 0 }),
+      ],
+      ['reads the identity', () => asB('GET', `/v1/identities/${a.externalId}`)],
+      ['updates the identity', () => asB('PATCH', `/v1/identities/${a.externalId}`, { meta: {} })],
+      ['deletes the identity', () => asB('DELETE', `/v1/identities/${a.externalId}`)],
+      [
+        "sets the identity's credits",
+        () => asB('POST', `/v1/identities/${a.externalId}/credits`, { op: 'set', value: 0 }),
+      ],
+      ['reads the override', () => asB('GET', '/v1/ratelimits/logins/overrides/alpha-caller')],
+      ['deletes the override', () => asB('DELETE', '/v1/ratelimits/logins/overrides/alpha-caller')],
     ];
 
     for (const [name, probe] of probes) {
@@ -146,6 +192,25 @@ for (const kind of storeKinds) {
         assert.equal(answer.status, 200, answer.text);
         assert.deepEqual(answer.body, { valid: false, code: 'NOT_FOUND' });
       }
+    });
+
+    it('shares no identity, credits, override or window between workspaces', async () => {
+      const verifyAs = (w: Workspace) =>
+        sendAs(t, w.rootKey, 'POST', '/v1/keys/verify', { key: w.sharedNameKey });
+      const limitAs = (w: Workspace, identifier: string) =>
+        sendAs(t, w.rootKey, 'POST', '/v1/ratelimits/logins/limit', {
+          identifier,
+          limit: 1,
+          duration: 60_000,
+        });
+
+      assert.equal(bodyOf(await verifyAs(a)).code, 'VALID');
+      assert.equal(bodyOf(await verifyAs(a)).code, 'USAGE_EXCEEDED');
+      assert.equal(bodyOf(await verifyAs(b)).code, 'VALID');
+      assert.equal(bodyOf(await limitAs(a, 'alpha-caller')).success, false);
+      assert.equal(bodyOf(await limitAs(b, 'alpha-caller')).success, true);
+      assert.equal(bodyOf(await limitAs(a, 'both')).success, true);
+      assert.equal(bodyOf(await limitAs(b, 'both')).success, true);
     });
 
     it("verifies B's own key as NOT_FOUND when B names A's API", async () => {
@@ -186,9 +251,10 @@ for (const kind of storeKinds) {
       for (const id of b.rootKeyIds) assert.ok(rootKeys.includes(id), id);
       assert.deepEqual(
         new Set(await ids(`/v1/apis/${b.apiId}/keys`)),
-        new Set([b.keyId, b.targetKeyId]),
+        new Set([b.keyId, b.targetKeyId, b.sharedNameKeyId]),
       );
       assert.deepEqual(await ids(`/v1/apis/${b.apiId}/keys?externalId=customer-1`), [b.keyId]);
+      assert.equal((await ids('/v1/identities')).length, 2);
     });
 
     it("shows B only audit events about B's records", async () => {
