@@ -3,7 +3,12 @@ import type {
   ApiView,
   CreatedKeyView,
   CreateKeyInput,
+  CreditsChangeInput,
+  IdentityInput,
+  IdentityView,
   KeyView,
+  LimitAnswerView,
+  OverrideView,
   Page,
   Problem,
   UpdateKeyInput,
@@ -77,6 +82,69 @@ export class KeygateClient {
     return this.request('POST', `/v1/keys/${segment(keyId)}/roll`, { body });
   }
 
+  /** Sets, adds to or takes from a key's credits. */
+  changeKeyCredits(keyId: string, input: CreditsChangeInput): Promise<KeyView> {
+    return this.request('POST', `/v1/keys/${segment(keyId)}/credits`, { body: input });
+  }
+
+  /** Creates an identity (a customer whose keys share limits and credits). */
+  createIdentity(input: IdentityInput): Promise<IdentityView> {
+    return this.request('POST', '/v1/identities', { body: input });
+  }
+
+  /** Lists one page of identities. */
+  listIdentities(query: { limit?: number; cursor?: string } = {}): Promise<Page<IdentityView>> {
+    return this.request('GET', '/v1/identities', { query });
+  }
+
+  /** Reads one identity by its external id. */
+  getIdentity(externalId: string): Promise<IdentityView> {
+    return this.request('GET', `/v1/identities/${segment(externalId)}`);
+  }
+
+  /** Updates an identity: omitted fields are kept, `null` clears one. */
+  updateIdentity(externalId: string, input: IdentityInput): Promise<IdentityView> {
+    return this.request('PATCH', `/v1/identities/${segment(externalId)}`, { body: input });
+  }
+
+  /** Deletes an identity; its keys stay. */
+  async deleteIdentity(externalId: string): Promise<void> {
+    await this.request('DELETE', `/v1/identities/${segment(externalId)}`);
+  }
+
+  /** Sets, adds to or takes from an identity's shared credits. */
+  changeIdentityCredits(externalId: string, input: CreditsChangeInput): Promise<IdentityView> {
+    const path = `/v1/identities/${segment(externalId)}/credits`;
+    return this.request('POST', path, { body: input });
+  }
+
+  /** Counts one call of an identifier against a namespace's limit. */
+  limit(
+    namespace: string,
+    input: { identifier: string; limit: number; duration: number; cost?: number },
+  ): Promise<LimitAnswerView> {
+    return this.request('POST', `/v1/ratelimits/${segment(namespace)}/limit`, { body: input });
+  }
+
+  /** Sets the limit of one identifier, or of a `*` pattern. */
+  setOverride(
+    namespace: string,
+    identifier: string,
+    input: { limit: number; duration: number },
+  ): Promise<OverrideView> {
+    return this.request('PUT', overridePath(namespace, identifier), { body: input });
+  }
+
+  /** Reads the override of one identifier or pattern. */
+  getOverride(namespace: string, identifier: string): Promise<OverrideView> {
+    return this.request('GET', overridePath(namespace, identifier));
+  }
+
+  /** Deletes the override of one identifier or pattern. */
+  async deleteOverride(namespace: string, identifier: string): Promise<void> {
+    await this.request('DELETE', overridePath(namespace, identifier));
+  }
+
   /** Verifies a key as an API would. */
   verifyKey(input: VerifyInput): Promise<VerifyView> {
     return this.request('POST', '/v1/keys/verify', { body: input });
@@ -123,6 +191,10 @@ export class KeygateClient {
 
 function segment(id: string): string {
   return encodeURIComponent(id);
+}
+
+function overridePath(namespace: string, identifier: string): string {
+  return `/v1/ratelimits/${segment(namespace)}/overrides/${segment(identifier)}`;
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -74,3 +74,90 @@ export function parseCount(text: string): number {
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
+
+/** A rate limit as `--limit` gives it; the server checks the ranges. */
+export interface LimitOption {
+  name: string;
+  limit: number;
+  duration: number;
+  algorithm?: 'sliding-window' | 'token-bucket';
+  burst?: number;
+  autoApply?: boolean;
+  shadow?: boolean;
+}
+
+/** What an unnamed `--limit` is called. */
+export const DEFAULT_LIMIT_NAME = 'requests';
+
+const LIMIT_PATTERN = /^(?:([^=/:]+)=)?(\d+)\/(\w+)$/;
+
+/**
+ * Parses `--limit [name=]N/DURATION[:flag…]`, where the flags are `token-bucket`, `burst=N`,
+ * `manual` (applied only when a verification names it) and `shadow`.
+ *
+ * @example
+ * parseLimit('burst=10/1s:token-bucket:burst=20');
+ * // { name: 'burst', limit: 10, duration: 1000, algorithm: 'token-bucket', burst: 20 }
+ */
+export function parseLimit(text: string): LimitOption {
+  const [head = '', ...flags] = text.trim().split(':');
+  const match = LIMIT_PATTERN.exec(head);
+  if (!match) {
+    throw new InvalidArgumentError(
+      'Expected [name=]N/DURATION such as 100/1m or burst=10/1s, optionally followed by ' +
+        ':token-bucket, :burst=N, :manual or :shadow.',
+    );
+  }
+  const limit: LimitOption = {
+    name: match[1] ?? DEFAULT_LIMIT_NAME,
+    limit: parseCount(match[2] ?? ''),
+    duration: parseDuration(match[3] ?? ''),
+  };
+  for (const flag of flags) applyLimitFlag(limit, flag);
+  return limit;
+}
+
+function applyLimitFlag(limit: LimitOption, flag: string): void {
+  if (flag === 'token-bucket' || flag === 'sliding-window') limit.algorithm = flag;
+  else if (flag === 'manual') limit.autoApply = false;
+  else if (flag === 'shadow') limit.shadow = true;
+  else if (flag.startsWith('burst=')) limit.burst = parseCount(flag.slice('burst='.length));
+  else {
+    throw new InvalidArgumentError(
+      `Unknown flag "${flag}": use token-bucket, sliding-window, burst=N, manual or shadow.`,
+    );
+  }
+}
+
+/** A refill rule as `--refill` gives it; the amount comes from elsewhere. */
+export interface RefillOption {
+  interval: 'daily' | 'monthly' | 'never';
+  day?: number;
+}
+
+/** Parses `--refill daily`, `--refill monthly` or `--refill monthly@15` (day of the month). */
+export function parseRefill(text: string): RefillOption {
+  const match = /^(daily|monthly|never)(?:@(\d{1,2}))?$/.exec(text.trim());
+  const day = match?.[2] === undefined ? undefined : Number(match[2]);
+  if (!match || (day !== undefined && (match[1] !== 'monthly' || day < 1 || day > 31))) {
+    throw new InvalidArgumentError('Expected daily, monthly, monthly@DAY (1-31) or never.');
+  }
+  const interval = match[1] as RefillOption['interval'];
+  return day === undefined ? { interval } : { interval, day };
+}
+
+/** Collects repeatable `--limit` options into a list. */
+export function collectLimits(value: string, previous: LimitOption[] | undefined): LimitOption[] {
+  return [...(previous ?? []), parseLimit(value)];
+}
+
+/** Parses `--ratelimit name` or `--ratelimit name=COST` of a verification. */
+export function parseNamedLimit(
+  value: string,
+  previous: { name: string; cost?: number }[] | undefined,
+): { name: string; cost?: number }[] {
+  const [name = '', cost] = value.split('=');
+  if (name === '') throw new InvalidArgumentError('Expected a limit name, or name=COST.');
+  const named = cost === undefined ? { name } : { name, cost: parseCount(cost) };
+  return [...(previous ?? []), named];
+}

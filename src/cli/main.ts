@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerApiCommands } from './commands/apis.ts';
+import { registerIdentityCommands } from './commands/identities.ts';
 import { registerKeyCommands } from './commands/keys.ts';
+import { registerRateLimitCommands } from './commands/ratelimit.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
@@ -26,6 +28,8 @@ function buildProgram(): Command {
   registerServeCommand(program);
   registerApiCommands(program);
   registerKeyCommands(program);
+  registerIdentityCommands(program);
+  registerRateLimitCommands(program);
   registerVerifyCommand(program);
   return program;
 }

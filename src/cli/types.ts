@@ -94,6 +94,12 @@ export interface Problem {
   errors?: { path: string; message: string }[];
 }
 
+/** Credits as create and update send them. */
+export interface CreditsInput {
+  remaining: number;
+  refill?: { interval: string; amount: number; day?: number };
+}
+
 /** The body of `POST /v1/apis/{apiId}/keys`. */
 export interface CreateKeyInput {
   name?: string;
@@ -103,6 +109,8 @@ export interface CreateKeyInput {
   enabled?: boolean;
   expiresAt?: string;
   prefix?: string;
+  ratelimits?: RateLimitView[];
+  credits?: CreditsInput;
 }
 
 /** The body of `PATCH /v1/keys/{keyId}`: an omitted field is kept, `null` clears it. */
@@ -113,6 +121,53 @@ export interface UpdateKeyInput {
   permissions?: string[];
   enabled?: boolean;
   expiresAt?: string | null;
+  ratelimits?: RateLimitView[];
+  credits?: CreditsInput | null;
+}
+
+/** A change to a credit balance. */
+export interface CreditsChangeInput {
+  op: 'set' | 'increment' | 'decrement';
+  value: number;
+}
+
+/** A customer whose keys share rate limits and credits. */
+export interface IdentityView {
+  id: string;
+  externalId: string;
+  meta: Record<string, unknown> | null;
+  ratelimits: RateLimitView[];
+  credits: CreditsView | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The body of `POST /v1/identities`, and without `externalId` of its PATCH. */
+export interface IdentityInput {
+  externalId?: string;
+  meta?: Record<string, unknown> | null;
+  ratelimits?: RateLimitView[] | null;
+  credits?: CreditsInput | null;
+}
+
+/** The answer of `POST /v1/ratelimits/{namespace}/limit`. */
+export interface LimitAnswerView {
+  success: boolean;
+  limit: number;
+  remaining: number;
+  resetAt: string;
+  overrideId: string | null;
+}
+
+/** An override of one identifier's limit, or of a `*` pattern's. */
+export interface OverrideView {
+  id: string;
+  namespace: string;
+  identifier: string;
+  limit: number;
+  duration: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** The body of `POST /v1/keys/verify`. */
@@ -121,4 +176,5 @@ export interface VerifyInput {
   apiId?: string;
   permissions?: string;
   cost?: number;
+  ratelimits?: { name: string; cost?: number }[];
 }

@@ -13,7 +13,10 @@ import type {
   ApiView,
   CreatedKeyView,
   CreditsView,
+  IdentityView,
   KeyView,
+  LimitAnswerView,
+  OverrideView,
   RateLimitView,
   VerifyView,
 } from './types.ts';
@@ -151,6 +154,65 @@ function credits(value: CreditsView | null): string {
 function rateLimits(limits: RateLimitView[] | null | undefined): string {
   if (!limits || limits.length === 0) return NONE;
   return limits
-    .map((limit) => `${limit.name} ${limit.limit}/${duration(limit.duration)}`)
+    .map((limit) => `${limit.name} ${limit.limit}/${duration(limit.duration)}${limitFlags(limit)}`)
     .join(', ');
+}
+
+/** How a limit differs from a plain, automatic sliding window, e.g. ` (token bucket, burst 20)`. */
+function limitFlags(limit: RateLimitView): string {
+  const flags: string[] = [];
+  if (limit.algorithm === 'token-bucket') {
+    flags.push(`token bucket${limit.burst === undefined ? '' : `, burst ${limit.burst}`}`);
+  }
+  if (limit.autoApply === false) flags.push('when named');
+  if (limit.shadow) flags.push('shadow');
+  return flags.length === 0 ? '' : ` (${flags.join(', ')})`;
+}
+
+/** A table of identities. */
+export function identitiesTable(identities: IdentityView[]): string {
+  const rows = identities.map((identity) => [
+    identity.externalId,
+    identity.id,
+    credits(identity.credits),
+    rateLimits(identity.ratelimits),
+    shortDate(identity.createdAt),
+  ]);
+  return renderTable(['EXTERNAL ID', 'ID', 'CREDITS', 'RATE LIMITS', 'CREATED'], rows);
+}
+
+/** One identity as a key/value block. */
+export function identityBlock(identity: IdentityView): string {
+  return renderFields([
+    ['external id', identity.externalId],
+    ['id', identity.id],
+    ['meta', compactJson(identity.meta)],
+    ['credits', credits(identity.credits)],
+    ['rate limits', rateLimits(identity.ratelimits)],
+    ['created', shortDate(identity.createdAt, true)],
+    ['updated', shortDate(identity.updatedAt, true)],
+  ]);
+}
+
+/** The answer of the standalone limiter as a key/value block. */
+export function limitBlock(answer: LimitAnswerView): string {
+  return renderFields([
+    ['allowed', answer.success ? 'yes' : 'no'],
+    ['limit', String(answer.limit)],
+    ['remaining', String(answer.remaining)],
+    ['resets', shortDate(answer.resetAt, true)],
+    ['override', text(answer.overrideId)],
+  ]);
+}
+
+/** An override as a key/value block. */
+export function overrideBlock(override: OverrideView): string {
+  return renderFields([
+    ['namespace', override.namespace],
+    ['identifier', override.identifier],
+    ['limit', override.limit === 0 ? '0 (blocked)' : String(override.limit)],
+    ['window', duration(override.duration)],
+    ['id', override.id],
+    ['updated', shortDate(override.updatedAt, true)],
+  ]);
 }

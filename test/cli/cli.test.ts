@@ -296,4 +296,116 @@ describe('keygate command line against a real server', () => {
       assert.doesNotMatch(result.stderr, /\n\s+at /);
     }
   });
+
+  test('keys create --limit --credits --refill sets limits and credits that verify applies', async () => {
+    const created = await keygateJson<Key & { credits: unknown; ratelimits: unknown }>([
+      'keys',
+      'create',
+      '--api',
+      apiId,
+      '--limit',
+      '100/1m',
+      '--limit',
+      'burst=2/1m:token-bucket:burst=2',
+      '--credits',
+      '3',
+      '--refill',
+      'monthly@1',
+      '--refill-amount',
+      '50',
+    ]);
+
+    assert.deepEqual(created.credits, {
+      remaining: 3,
+      refill: { interval: 'monthly', amount: 50, day: 1 },
+    });
+    assert.deepEqual(created.ratelimits, [
+      { name: 'requests', limit: 100, duration: 60_000 },
+      { name: 'burst', limit: 2, duration: 60_000, algorithm: 'token-bucket', burst: 2 },
+    ]);
+    const codes = [];
+    for (let i = 0; i < 3; i += 1) codes.push((await verify(created.key)).answer.code);
+    assert.deepEqual(codes, ['VALID', 'VALID', 'RATE_LIMITED']);
+    const shown = await keygate(['keys', 'get', created.id]);
+    assert.match(shown.stdout, /credits\s+1 \(refills to 50 monthly on day 1\)/);
+    assert.match(shown.stdout, /burst 2\/1m \(token bucket, burst 2\)/);
+  });
+
+  test('keys credits sets, increments and decrements; an unknown operation is exit status 2', async () => {
+    const created = await keygateJson<Key>(['keys', 'create', '--api', apiId, '--credits', '0']);
+
+    const denied = await verify(created.key);
+    const topped = await keygateJson<{ credits: unknown }>([
+      'keys',
+      'credits',
+      created.id,
+      'increment',
+      '2',
+    ]);
+    const allowed = await verify(created.key);
+    const wrong = await keygate(['keys', 'credits', created.id, 'double', '2']);
+
+    assert.deepEqual([denied.code, denied.answer.code], [1, 'USAGE_EXCEEDED']);
+    assert.deepEqual(topped.credits, { remaining: 2 });
+    assert.deepEqual([allowed.code, allowed.answer.code], [0, 'VALID']);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /set, increment or decrement/);
+  });
+
+  test('identities create, update and list; the keys of a customer share its limits', async () => {
+    await keygateJson(['identities', 'create', 'cus_cli', '--limit', '2/1m', '--credits', '10']);
+    const first = await keygateJson<Key>([
+      'keys',
+      'create',
+      '--api',
+      apiId,
+      '--external-id',
+      'cus_cli',
+    ]);
+    const second = await keygateJson<Key>([
+      'keys',
+      'create',
+      '--api',
+      apiId,
+      '--external-id',
+      'cus_cli',
+    ]);
+
+    const codes = [
+      (await verify(first.key)).answer.code,
+      (await verify(second.key)).answer.code,
+      (await verify(first.key)).answer.code,
+    ];
+    const updated = await keygateJson<{ ratelimits: unknown[] }>([
+      'identities',
+      'update',
+      'cus_cli',
+      '--no-limits',
+    ]);
+    const listed = await keygate(['identities', 'list']);
+
+    assert.deepEqual(codes, ['VALID', 'VALID', 'RATE_LIMITED']);
+    assert.deepEqual(updated.ratelimits, []);
+    assert.equal((await verify(first.key)).answer.code, 'VALID');
+    assert.match(listed.stdout, /^EXTERNAL ID\s+ID\s+CREDITS/);
+    assert.match(listed.stdout, /cus_cli\s+idt_\w+\s+8/);
+  });
+
+  test('ratelimit limit exits 1 once denied, and an override of 0 blocks a pattern', async () => {
+    const limit = (identifier: string) =>
+      keygate(['ratelimit', 'limit', 'cli-logins', identifier, '--rate', '1/1m']);
+
+    const first = await limit('alice');
+    const second = await limit('alice');
+    const set = await keygate(['ratelimit', 'override', 'set', 'cli-logins', 'bot_*', '0/1h']);
+    const blocked = await limit('bot_7');
+
+    assert.equal(first.code, 0);
+    assert.match(first.stdout, /allowed\s+yes/);
+    assert.equal(second.code, 1);
+    assert.match(second.stdout, /allowed\s+no/);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /limit\s+0 \(blocked\)/);
+    assert.equal(blocked.code, 1);
+  });
 });

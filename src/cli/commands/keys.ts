@@ -5,8 +5,15 @@ import { duration } from '../format.ts';
 import { collect, parseCount, parseDuration, parseExpiry, parseMeta } from '../input.ts';
 import type { CreateKeyInput, UpdateKeyInput } from '../types.ts';
 import { createdKeyBlock, keyBlock, keysTable } from '../views.ts';
+import {
+  addClearingOptions,
+  addLimitAndCreditOptions,
+  creditsChange,
+  creditsInput,
+  type LimitAndCreditOptions,
+} from './settings.ts';
 
-interface CreateOptions {
+interface CreateOptions extends LimitAndCreditOptions {
   api: string;
   name?: string;
   externalId?: string;
@@ -25,7 +32,9 @@ interface ListOptions {
   all?: boolean;
 }
 
-interface UpdateOptions {
+interface UpdateOptions extends Omit<LimitAndCreditOptions, 'credits'> {
+  limits?: boolean;
+  credits?: number | false;
   name?: string | false;
   externalId?: string | false;
   meta?: Record<string, unknown> | null;
@@ -63,10 +72,18 @@ export function registerKeyCommands(program: Command): void {
       parseDuration,
     )
     .action(rollKey);
+
+  keys
+    .command('credits')
+    .description("set, increment or decrement a key's credits (decrement stops at 0)")
+    .argument('<keyId>')
+    .argument('<operation>', 'set, increment or decrement')
+    .argument('<n>', 'a whole number, 0 or more')
+    .action(changeCredits);
 }
 
 function addCreate(keys: Command): void {
-  keys
+  const create = keys
     .command('create')
     .description('create a key; its secret is printed once')
     .requiredOption('--api <apiId>', 'the API the key belongs to')
@@ -76,8 +93,8 @@ function addCreate(keys: Command): void {
     .option('--permission <name>', 'grant a permission (repeatable)', collect)
     .option('--expires <when>', EXPIRES_HELP, (value) => parseExpiry(value))
     .option('--prefix <prefix>', "key prefix instead of the API's")
-    .option('--disabled', 'create the key disabled')
-    .action(createKey);
+    .option('--disabled', 'create the key disabled');
+  addLimitAndCreditOptions(create).action(createKey);
 }
 
 function addList(keys: Command): void {
@@ -93,7 +110,7 @@ function addList(keys: Command): void {
 }
 
 function addUpdate(keys: Command): void {
-  keys
+  const update = keys
     .command('update')
     .description('change a key; what is not given is kept')
     .argument('<keyId>')
@@ -106,8 +123,9 @@ function addUpdate(keys: Command): void {
     .addOption(new Option('--no-permissions', 'remove every permission').conflicts('permission'))
     .option('--expires <when>', `${EXPIRES_HELP}, or never`, (value) => parseExpiry(value))
     .addOption(new Option('--enable', 'enable the key').conflicts('disable'))
-    .addOption(new Option('--disable', 'disable the key'))
-    .action(updateKey);
+    .addOption(new Option('--disable', 'disable the key'));
+  addLimitAndCreditOptions(update);
+  addClearingOptions(update).action(updateKey);
 }
 
 async function createKey(options: CreateOptions, command: Command): Promise<void> {
@@ -120,6 +138,8 @@ async function createKey(options: CreateOptions, command: Command): Promise<void
     enabled: options.disabled ? false : undefined,
     expiresAt: options.expires ?? undefined,
     prefix: options.prefix,
+    ratelimits: options.limit,
+    credits: creditsInput(options),
   };
   const created = await context.client.createKey(options.api, input);
 
@@ -180,7 +200,30 @@ function toPatch(options: UpdateOptions): UpdateKeyInput {
   if (options.expires !== undefined) patch.expiresAt = options.expires;
   if (options.enable) patch.enabled = true;
   if (options.disable) patch.enabled = false;
+  if (options.limit) patch.ratelimits = options.limit;
+  if (options.limits === false) patch.ratelimits = [];
+  if (options.credits === false) patch.credits = null;
+  else {
+    const { refill, refillAmount } = options;
+    const credits = creditsInput({ credits: options.credits, refill, refillAmount });
+    if (credits) patch.credits = credits;
+  }
   return patch;
+}
+
+async function changeCredits(
+  keyId: string,
+  op: string,
+  value: string,
+  _options: object,
+  command: Command,
+): Promise<void> {
+  const change = creditsChange(op, value);
+  const context = contextOf(command);
+  const key = await context.client.changeKeyCredits(keyId, change);
+
+  if (context.json) return context.printJson(key);
+  context.print(`Credits changed.\n\n${keyBlock(key)}`);
 }
 
 async function revokeKey(

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { contextOf } from '../context.ts';
 import { EXIT_FAILURE, UsageError } from '../errors.ts';
-import { parseCount } from '../input.ts';
+import { parseCount, parseNamedLimit } from '../input.ts';
 import { verifyBlock } from '../views.ts';
 
 interface VerifyOptions {
   api?: string;
   permissions?: string;
   cost?: number;
+  ratelimit?: { name: string; cost?: number }[];
 }
 
 /** Adds `verify`, which exits 0 for a valid key and 1 for any other outcome. */
@@ -19,6 +20,11 @@ export function registerVerifyCommand(program: Command): void {
     .option('--api <apiId>', 'accept only keys of this API')
     .option('--permissions <query>', 'required permissions, e.g. "read AND (write OR admin)"')
     .option('--cost <n>', 'credits to charge (default 1)', parseCount)
+    .option(
+      '--ratelimit <name[=cost]>',
+      'also apply this limit of the key (repeatable)',
+      parseNamedLimit,
+    )
     .action(verifyKey);
 }
 
@@ -30,6 +36,7 @@ async function verifyKey(key: string, options: VerifyOptions, command: Command):
     apiId: options.api,
     permissions: options.permissions,
     cost: options.cost,
+    ratelimits: options.ratelimit,
   });
 
   if (context.json) context.printJson(result);
