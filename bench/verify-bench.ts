@@ -91,9 +91,14 @@ async function cachedKeyBatches(fixture: BenchKeygate, key: string, hash: string
     for (let i = 0; i < n; i++) if (hashKey(pepper, key) !== hash) wrong++;
     return wrong;
   };
+  // A cached key is answered at once; awaiting only a promise is what a caller does.
   const verifyBatch: Batch = async (n) => {
     let wrong = 0;
-    for (let i = 0; i < n; i++) if (!(await keygate.verifier.verify(actor, request)).valid) wrong++;
+    for (let i = 0; i < n; i++) {
+      const answer = keygate.verifier.verify(actor, request);
+      const outcome = answer instanceof Promise ? await answer : answer;
+      if (!outcome.valid) wrong++;
+    }
     return wrong;
   };
   return { hashBatch, verifyBatch };

@@ -10,7 +10,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import { newId } from '../core/ids.ts';
+import { newRequestId } from '../core/ids.ts';
 import type { Actor } from '../services/actor.ts';
 import type { Keygate } from '../services/keygate.ts';
 import { handleError, sendProblem } from './problem.ts';
@@ -49,7 +49,7 @@ export async function buildApp(options: AppOptions) {
     logController: new RequestLog(),
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
-    genReqId: () => newId('req'),
+    genReqId: () => newRequestId(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     maxParamLength: 500,

@@ -180,6 +180,11 @@ export class IdentityService {
     return this.published(actor.workspaceId, updated);
   }
 
+  /** The identity as cached: `null` when known to be absent, `undefined` when not cached. */
+  cached(workspaceId: string, externalId: string): IdentityRecord | null | undefined {
+    return this.cache.get(identityCacheKey(workspaceId, externalId));
+  }
+
   /** The identity a verification draws on, from the cache when it can. */
   async find(workspaceId: string, externalId: string): Promise<IdentityRecord | undefined> {
     const cacheKey = identityCacheKey(workspaceId, externalId);

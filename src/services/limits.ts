@@ -2,6 +2,8 @@ import type { LimitRequest } from '../counters/types.ts';
 import type { IdentityRecord, KeyRecord, RateLimitConfig } from '../store/types.ts';
 import { KeygateError } from './errors.ts';
 
+const NO_LIMITS: readonly LimitRequest[] = Object.freeze([]);
+
 /** A limit the verify request names, with what to charge it. */
 export interface NamedLimit {
   name: string;
@@ -18,7 +20,10 @@ export function resolveLimits(
   key: KeyRecord,
   identity: IdentityRecord | undefined,
   named: readonly NamedLimit[] | undefined,
-): LimitRequest[] {
+): readonly LimitRequest[] {
+  const none = key.ratelimits.length === 0 && !identity?.ratelimits.length && !named?.length;
+  if (none) return NO_LIMITS;
+
   const owned = new Map<string, OwnedLimit>();
   for (const limit of identity?.ratelimits ?? []) {
     owned.set(limit.name, toRequest(`i:${identity?.id}:${limit.name}`, limit));

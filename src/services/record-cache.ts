@@ -40,15 +40,14 @@ export class RecordCache<V extends object> {
   readonly #missTtlMs: number;
   readonly #loads = new Map<string, Load<V>>();
 
-  /** `clock` measures the TTLs; the services' clock, so that every expiry agrees on the time. */
-  constructor(options: RecordCacheOptions, clock: () => number = Date.now) {
-    this.#entries = new LRUCache({
-      max: options.maxEntries,
-      ttl: options.ttlMs,
-      perf: { now: clock },
-      // Read the clock on every check, so that no expiry lags a jump of a controlled clock.
-      ttlResolution: 0,
-    });
+  /**
+   * TTLs run on the wall clock, or on `clock` when one is given: the services' clock, for a
+   * cache whose expiry must agree with theirs to the millisecond (credit balances), at the cost
+   * of reading that clock on every lookup.
+   */
+  constructor(options: RecordCacheOptions, clock?: () => number) {
+    const exactClock = clock ? { perf: { now: clock }, ttlResolution: 0 } : {};
+    this.#entries = new LRUCache({ max: options.maxEntries, ttl: options.ttlMs, ...exactClock });
     this.#missTtlMs = options.missTtlMs;
   }
 

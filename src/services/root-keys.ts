@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, keyStart, parseKey } from '../core/key-format.ts';
@@ -32,8 +33,18 @@ export interface CreatedRootKey {
   key: string;
 }
 
+/** How many bearer tokens keep their hash in memory, so that a repeat caller is not hashed again. */
+const REMEMBERED_BEARERS = 1_000;
+
 /** Authenticates `/v1` callers and manages the root keys of a workspace. */
 export class RootKeyService {
+  /**
+   * The hash of each recent bearer. A hit saves the HMAC only: the record is still looked up
+   * by hash in the record cache, which every change invalidates, so a deleted root key stops
+   * authenticating at once.
+   */
+  readonly #hashes = new LRUCache<string, string>({ max: REMEMBERED_BEARERS });
+
   constructor(
     private readonly store: Store,
     private readonly audit: AuditLog,
@@ -47,13 +58,15 @@ export class RootKeyService {
   async authenticate(bearer: string, origin: RequestOrigin): Promise<Actor | undefined> {
     if (bearer.length === 0 || bearer.length > MAX_BEARER_LENGTH) return undefined;
 
-    const hash = hashKey(this.pepper, bearer);
+    const hash = this.#hashes.get(bearer) ?? hashKey(this.pepper, bearer);
     let record = this.cache.get(hash);
     if (record === undefined) {
       record = (await this.store.findRootKeyByHash(hash)) ?? null;
       this.cache.set(hash, record ?? undefined);
     }
     if (!record) return undefined;
+    // Only bearers that are root keys are remembered, so guesses cannot crowd them out.
+    this.#hashes.set(bearer, hash);
 
     return {
       workspaceId: record.workspaceId,

@@ -1,5 +1,5 @@
 import { hashKey, type Pepper } from '../core/hashing.ts';
-import { parseKey } from '../core/key-format.ts';
+import { isWellFormedKey } from '../core/key-format.ts';
 import {
   evaluatePermissionQuery,
   holdsPermission,
@@ -72,8 +72,24 @@ interface Found {
   identity: IdentityRecord | undefined;
 }
 
-/** Decides whether a presented API key may be used, without throwing for invalid keys. */
+/** Something known at once, or once a store read is done. */
+type Soon<T> = T | Promise<T>;
+
+const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, code: 'MALFORMED' });
+const NOT_FOUND: VerifyOutcome = Object.freeze({ valid: false, code: 'NOT_FOUND' });
+const NO_LIMITS: LimitResult[] = [];
+/** The most APIs whose verify permission is remembered per set of root-key permissions. */
+const REMEMBERED_APIS = 1_000;
+
+/**
+ * Decides whether a presented API key may be used, without throwing for invalid keys. A key
+ * whose records are cached and that has no limits or credits is answered without awaiting
+ * anything; the rest waits for the store or the counters.
+ */
 export class VerifyService {
+  /** Whether a set of root-key permissions may verify the keys of an API, by API id. */
+  readonly #verifiable = new WeakMap<readonly string[], Map<string, boolean>>();
+
   constructor(private readonly deps: VerifyDependencies) {}
 
   /** How many key records (and remembered misses) the cache holds. */
@@ -82,17 +98,43 @@ export class VerifyService {
   }
 
   /** Verifies a key for a caller; a request that cannot be understood throws a 400. */
-  async verify(actor: Actor, request: VerifyRequest): Promise<VerifyOutcome> {
+  verify(actor: Actor, request: VerifyRequest): Soon<VerifyOutcome> {
     const query = request.permissions === undefined ? undefined : parseQuery(request.permissions);
-    if (!parseKey(request.key)) return { valid: false, code: 'MALFORMED' };
+    if (!isWellFormedKey(request.key)) return MALFORMED;
 
-    const key = await this.lookup(hashKey(this.deps.pepper, request.key));
-    if (!key || !visible(actor, key, request.apiId)) return { valid: false, code: 'NOT_FOUND' };
+    const hash = hashKey(this.deps.pepper, request.key);
+    const cached = this.deps.cache.get(hash);
+    if (cached !== undefined) return this.verifyKey(actor, request, query, cached ?? undefined);
 
-    const identity =
-      key.externalId === null
-        ? undefined
-        : await this.deps.identities.find(key.workspaceId, key.externalId);
+    return this.deps.cache
+      .load(hash, () => this.deps.store.findKeyByHash(hash))
+      .then((key) => this.verifyKey(actor, request, query, key));
+  }
+
+  private verifyKey(
+    actor: Actor,
+    request: VerifyRequest,
+    query: PermissionQuery | undefined,
+    key: KeyRecord | undefined,
+  ): Soon<VerifyOutcome> {
+    if (!key || !this.visible(actor, key, request.apiId)) return NOT_FOUND;
+    if (key.externalId === null) return this.decide(request, query, key, undefined);
+
+    const { identities } = this.deps;
+    const identity = identities.cached(key.workspaceId, key.externalId);
+    if (identity !== undefined) return this.decide(request, query, key, identity ?? undefined);
+    return identities
+      .find(key.workspaceId, key.externalId)
+      .then((found) => this.decide(request, query, key, found));
+  }
+
+  /** The checks in their order; limits and credits only when every earlier check passes. */
+  private decide(
+    request: VerifyRequest,
+    query: PermissionQuery | undefined,
+    key: KeyRecord,
+    identity: IdentityRecord | undefined,
+  ): Soon<VerifyOutcome> {
     const limits = resolveLimits(key, identity, request.ratelimits);
     const failed = this.check(key, query);
     if (failed) {
@@ -100,7 +142,18 @@ export class VerifyService {
       return { valid: false, code: failed, key, identity, creditsRemaining };
     }
 
-    return this.consume({ key, identity }, limits, request.cost ?? 1);
+    const balanceId = key.creditBalanceId ?? identity?.creditBalanceId ?? null;
+    if (limits.length === 0 && balanceId === null) {
+      return {
+        valid: true,
+        code: 'VALID',
+        key,
+        identity,
+        ratelimits: NO_LIMITS,
+        creditsRemaining: null,
+      };
+    }
+    return this.consume({ key, identity }, limits, balanceId, request.cost ?? 1);
   }
 
   /** The first check before limits and credits that the key fails, if any. */
@@ -119,14 +172,11 @@ export class VerifyService {
    */
   private async consume(
     found: Found,
-    limits: LimitRequest[],
+    limits: readonly LimitRequest[],
+    balanceId: string | null,
     cost: number,
   ): Promise<VerifyOutcome> {
-    const balance = await this.balanceOf(found);
-    if (limits.length === 0 && !balance) {
-      return { valid: true, code: 'VALID', ...found, ratelimits: [], creditsRemaining: null };
-    }
-
+    const balance = balanceId === null ? undefined : await this.balance(found.key, balanceId);
     const now = this.deps.clock();
     const credits = balance && { key: balance.id, cost, stored: balance };
     const consumed = await this.deps.counters.consume({ limits, credits, now });
@@ -156,22 +206,36 @@ export class VerifyService {
     }
   }
 
-  /** The balance a key draws on: its own if it has one, else its identity's. */
-  private async balanceOf(found: Found): Promise<CreditBalanceRecord | undefined> {
-    const id = found.key.creditBalanceId ?? found.identity?.creditBalanceId ?? null;
-    if (id === null) return undefined;
-
-    const { workspaceId } = found.key;
-    return this.deps.balances.load(balanceCacheKey(id), () =>
-      this.deps.store.getCreditBalance(workspaceId, id),
+  /** A balance from the cache when it can; a missing one leaves the key unlimited. */
+  private balance(key: KeyRecord, id: string): Soon<CreditBalanceRecord | undefined> {
+    const cacheKey = balanceCacheKey(id);
+    const cached = this.deps.balances.get(cacheKey);
+    if (cached !== undefined) return cached ?? undefined;
+    return this.deps.balances.load(cacheKey, () =>
+      this.deps.store.getCreditBalance(key.workspaceId, id),
     );
   }
 
-  /** The key stored under a hash, from the cache when it can. */
-  private lookup(hash: string): Promise<KeyRecord | undefined> | KeyRecord | undefined {
-    const cached = this.deps.cache.get(hash);
-    if (cached !== undefined) return cached ?? undefined;
-    return this.deps.cache.load(hash, () => this.deps.store.findKeyByHash(hash));
+  /** A key of another workspace, of another API, or of an API the caller may not verify. */
+  private visible(actor: Actor, key: KeyRecord, apiId: string | undefined): boolean {
+    if (key.workspaceId !== actor.workspaceId) return false;
+    if (apiId !== undefined && key.apiId !== apiId) return false;
+    return this.mayVerify(actor.permissions, key.apiId);
+  }
+
+  /** `api.<apiId>.verify_key` against a root key's permissions, remembered per API. */
+  private mayVerify(permissions: readonly string[], apiId: string): boolean {
+    let byApi = this.#verifiable.get(permissions);
+    if (!byApi) {
+      byApi = new Map();
+      this.#verifiable.set(permissions, byApi);
+    }
+    let allowed = byApi.get(apiId);
+    if (allowed === undefined) {
+      allowed = holdsPermission(permissions, `api.${apiId}.verify_key`);
+      if (byApi.size < REMEMBERED_APIS) byApi.set(apiId, allowed);
+    }
+    return allowed;
   }
 }
 
@@ -183,13 +247,6 @@ function shownCredits(
 ): number | null {
   const credits = key.credits ?? identity?.credits ?? null;
   return credits && creditsAt(credits, now).remaining;
-}
-
-/** A key of another workspace, of another API, or of an API the caller may not verify. */
-function visible(actor: Actor, key: KeyRecord, apiId: string | undefined): boolean {
-  if (key.workspaceId !== actor.workspaceId) return false;
-  if (apiId !== undefined && key.apiId !== apiId) return false;
-  return holdsPermission(actor.permissions, `api.${key.apiId}.verify_key`);
 }
 
 function parseQuery(text: string): PermissionQuery {

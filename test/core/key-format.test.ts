@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { BASE62_ALPHABET, encodeBytesBase62, encodeIntegerBase62 } from '../../src/core/base62.ts';
 import { createPepper, hashKey, secretsEqual } from '../../src/core/hashing.ts';
-import { type IdKind, newId } from '../../src/core/ids.ts';
+import { type IdKind, newId, newRequestId } from '../../src/core/ids.ts';
 import {
   CHECKSUM_LENGTH,
   generateKey,
   isValidPrefix,
+  isWellFormedKey,
   KEY_PATTERN,
   keyChecksum,
   keyStart,
@@ -212,6 +213,33 @@ describe('generateKey and parseKey', () => {
   it('rejects overlong input without reading it as a key', () => {
     assert.equal(parseKey(`${'a'.repeat(100_000)}_${'0'.repeat(39)}`), undefined);
   });
+
+  it('accepts exactly what the published pattern, a valid prefix and the checksum accept', () => {
+    const reference = (text: string) => {
+      if (!KEY_PATTERN.test(text)) return false;
+      const split = text.length - RANDOM_LENGTH - CHECKSUM_LENGTH - 1;
+      const [prefix, random] = [text.slice(0, split), text.slice(split + 1, -CHECKSUM_LENGTH)];
+      const checksum = text.slice(-CHECKSUM_LENGTH);
+      const expected = encodeIntegerBase62(referenceCrc32(`${prefix}_${random}`), CHECKSUM_LENGTH);
+      return isValidPrefix(prefix) && checksum === expected;
+    };
+    const mutated = fc
+      .tuple(validPrefix, fc.nat(), fc.constantFrom(...KEY_CHARACTERS, 'é', '-', ' '))
+      .map(([prefix, at, character]) => {
+        const key = generateKey(prefix);
+        const place = at % (key.length + 1);
+        return `${key.slice(0, place)}${character}${key.slice(place + 1)}`;
+      });
+    const texts = fc.oneof(validPrefix.map(generateKey), mutated, fc.stringMatching(KEY_PATTERN));
+
+    fc.assert(
+      fc.property(texts, (text) => {
+        assert.equal(isWellFormedKey(text), reference(text), text);
+        assert.equal(parseKey(text) !== undefined, reference(text), text);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
 
 describe('keyStart', () => {
@@ -283,7 +311,7 @@ describe('secretsEqual', () => {
 });
 
 describe('newId', () => {
-  const kinds: IdKind[] = ['ws', 'root', 'api', 'key', 'evt', 'req', 'idt', 'rlo'];
+  const kinds: IdKind[] = ['ws', 'root', 'api', 'key', 'evt', 'idt', 'rlo', 'bal'];
   // Up to the last millisecond of the year 9999, well inside nine base62 digits.
   const time = fc.integer({ min: 0, max: 253_402_300_799_999 });
 
@@ -312,5 +340,15 @@ describe('newId', () => {
         assert.ok(newId(kind, earlier) < newId(kind, later));
       }),
     );
+  });
+});
+
+describe('newRequestId', () => {
+  it('is shaped like other ids and never repeats within a process', () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => newRequestId(1_700_000_000_000 + (i % 3)));
+
+    for (const id of ids) assert.match(id, /^req_[0-9A-Za-z]{20}$/);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.ok(ids[0]?.startsWith(`req_${encodeIntegerBase62(1_700_000_000_000, 9)}`));
   });
 });
