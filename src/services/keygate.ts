@@ -67,13 +67,16 @@ export function createKeygate(options: KeygateOptions): Keygate {
   const clock = options.clock ?? systemClock;
   const invalidations = options.invalidations ?? new LocalInvalidationChannel();
   const cacheOptions = { ...DEFAULT_CACHE_OPTIONS, ...options.cache };
+  // Records change only through a mutation, which invalidates them at once, so their TTL (the
+  // bound on what another node's change can leave stale) runs on the wall clock. A balance is
+  // also spent by time: its cache expires on the services' clock, as its refills do.
   const caches = {
-    rootKeys: new RecordCache<RootKeyRecord>(cacheOptions, clock),
-    keys: new RecordCache<KeyRecord>(cacheOptions, clock),
-    identities: new RecordCache<IdentityRecord>(cacheOptions, clock),
+    rootKeys: new RecordCache<RootKeyRecord>(cacheOptions),
+    keys: new RecordCache<KeyRecord>(cacheOptions),
+    identities: new RecordCache<IdentityRecord>(cacheOptions),
     balances: new RecordCache<CreditBalanceRecord>(cacheOptions, clock),
-    overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions, clock),
-    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(cacheOptions, clock),
+    overrides: new RecordCache<RateLimitOverrideRecord>(cacheOptions),
+    overridePatterns: new RecordCache<{ patterns: RateLimitOverrideRecord[] }>(cacheOptions),
   };
   const unsubscribe = invalidations.subscribe((key) => {
     for (const cache of Object.values(caches)) cache.delete(key);
