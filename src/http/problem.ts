@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type ErrorCode, type FieldProblem, KeygateError } from '../services/errors.ts';
 import { StoreConflictError, StoreUnavailableError } from '../store/types.ts';
 import { PATTERN_MESSAGES } from './schemas.ts';
@@ -39,6 +39,28 @@ const TITLES: Record<ErrorCode, string> = {
   INTERNAL_ERROR: 'Internal error',
 };
 
+/** What an error answer says: its code, a sentence, and the fields at fault. */
+export interface Problem {
+  code: ErrorCode;
+  detail: string;
+  errors?: FieldProblem[] | undefined;
+}
+
+/** The RFC 9457 body of a problem. */
+export function problemBody(problem: Problem, requestId: string) {
+  const { code, detail, errors } = problem;
+  const status = statusOf(code);
+  return {
+    type: `https://keygate.dev/errors/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: TITLES[code],
+    status,
+    detail,
+    code,
+    requestId,
+    ...(errors ? { errors } : {}),
+  };
+}
+
 /** Answers an error as an RFC 9457 problem+json body. */
 export function sendProblem(
   request: FastifyRequest,
@@ -47,19 +69,10 @@ export function sendProblem(
   detail: string,
   errors?: FieldProblem[],
 ): FastifyReply {
-  const status = statusOf(code);
   return reply
-    .code(status)
+    .code(statusOf(code))
     .type('application/problem+json')
-    .send({
-      type: `https://keygate.dev/errors/${code.toLowerCase().replaceAll('_', '-')}`,
-      title: TITLES[code],
-      status,
-      detail,
-      code,
-      requestId: request.id,
-      ...(errors ? { errors } : {}),
-    });
+    .send(problemBody({ code, detail, errors }, request.id));
 }
 
 /** Turns anything thrown by a route into a problem answer; only the unexpected is a 500. */
@@ -68,33 +81,46 @@ export function handleError(
   request: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
-  if (error instanceof KeygateError) {
-    return sendProblem(request, reply, error.code, error.message, error.errors);
-  }
   if (error.validation) {
-    const errors = error.validation.map((issue) => describeIssue(error.validationContext, issue));
-    const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
-    return sendProblem(request, reply, 'BAD_REQUEST', detail, errors);
-  }
-  if (error instanceof StoreConflictError) {
-    request.log.warn({ err: error }, 'store conflict');
-    return sendProblem(
-      request,
-      reply,
-      'CONFLICT',
-      'the change conflicts with another one; retry it',
-    );
-  }
-  if (error instanceof StoreUnavailableError) {
-    request.log.error({ err: error }, 'store unavailable');
-    return sendProblem(request, reply, 'SERVICE_UNAVAILABLE', 'the store is not reachable');
+    const problem = validationProblem(error.validationContext, error.validation);
+    return sendProblem(request, reply, problem.code, problem.detail, problem.errors);
   }
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500)
+  if (!(error instanceof KeygateError) && status >= 400 && status < 500)
     return sendProblem(request, reply, clientCode(status), clientDetail(error));
 
-  request.log.error({ err: error }, 'request failed');
-  return sendProblem(request, reply, 'INTERNAL_ERROR', 'an unexpected error occurred');
+  const problem = problemOf(error, request.log);
+  return sendProblem(request, reply, problem.code, problem.detail, problem.errors);
+}
+
+/**
+ * The problem a service's error stands for. Refusals carry their own; a store that is down or
+ * in conflict is told without its detail; anything else is logged and answered as a 500.
+ */
+export function problemOf(error: unknown, log: FastifyBaseLogger): Problem {
+  if (error instanceof KeygateError) {
+    return { code: error.code, detail: error.message, errors: error.errors };
+  }
+  if (error instanceof StoreConflictError) {
+    log.warn({ err: error }, 'store conflict');
+    return { code: 'CONFLICT', detail: 'the change conflicts with another one; retry it' };
+  }
+  if (error instanceof StoreUnavailableError) {
+    log.error({ err: error }, 'store unavailable');
+    return { code: 'SERVICE_UNAVAILABLE', detail: 'the store is not reachable' };
+  }
+  log.error({ err: error }, 'request failed');
+  return { code: 'INTERNAL_ERROR', detail: 'an unexpected error occurred' };
+}
+
+/** A 400 naming every field of `issues`, schema violations in part `context` of a request. */
+export function validationProblem(
+  context: string | undefined,
+  issues: readonly ValidationIssue[],
+): Problem {
+  const errors = issues.map((issue) => describeIssue(context, issue));
+  const detail = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return { code: 'BAD_REQUEST', detail, errors };
 }
 
 function clientCode(status: number): ErrorCode {
@@ -109,7 +135,8 @@ function clientDetail(error: FastifyError): string {
   return error.message;
 }
 
-interface ValidationIssue {
+/** One schema violation, as Ajv reports it. */
+export interface ValidationIssue {
   instancePath: string;
   message?: string | undefined;
   keyword: string;

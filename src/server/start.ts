@@ -10,6 +10,7 @@ import { openPostgresStore } from '../store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { LogDestination } from './log-destination.ts';
 
 /** A started server and how to stop it. */
 export interface RunningServer {
@@ -52,7 +53,8 @@ export async function runServer(env: NodeJS.ProcessEnv = process.env): Promise<v
 
 /** Opens the store, applies migrations, bootstraps an empty store and listens. */
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
-  const logger = pino({ level: config.logLevel, base: { service: 'keygate' } });
+  const logLines = new LogDestination();
+  const logger = pino({ level: config.logLevel, base: { service: 'keygate' } }, logLines);
   await mkdir(config.dataDir, { recursive: true });
 
   const store = await openStore(config);
@@ -83,6 +85,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       await keygate.close();
       await counters.close();
       await store.close();
+      logLines.close();
     },
   };
 }

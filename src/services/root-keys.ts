@@ -3,6 +3,7 @@ import { hashKey, type Pepper } from '../core/hashing.ts';
 import { newId } from '../core/ids.ts';
 import { generateKey, keyStart, parseKey } from '../core/key-format.ts';
 import { canGrant } from '../core/permissions.ts';
+import type { Soon } from '../core/soon.ts';
 import type { Clock } from '../core/time.ts';
 import type { RootKeyRecord, Store, StoreQueries } from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
@@ -54,16 +55,28 @@ export class RootKeyService {
     private readonly invalidations: InvalidationChannel,
   ) {}
 
-  /** The actor behind a bearer token, or `undefined` when it is no root key. */
-  async authenticate(bearer: string, origin: RequestOrigin): Promise<Actor | undefined> {
+  /**
+   * The actor behind a bearer token, or `undefined` when it is no root key; known at once when
+   * the root key is cached.
+   */
+  authenticate(bearer: string, origin: RequestOrigin): Soon<Actor | undefined> {
     if (bearer.length === 0 || bearer.length > MAX_BEARER_LENGTH) return undefined;
 
     const hash = this.#hashes.get(bearer) ?? hashKey(this.pepper, bearer);
-    let record = this.cache.get(hash);
-    if (record === undefined) {
-      record = (await this.store.findRootKeyByHash(hash)) ?? null;
-      this.cache.set(hash, record ?? undefined);
-    }
+    const cached = this.cache.get(hash);
+    if (cached !== undefined) return this.actorOf(bearer, hash, cached ?? undefined, origin);
+
+    return this.cache
+      .load(hash, () => this.store.findRootKeyByHash(hash))
+      .then((record) => this.actorOf(bearer, hash, record, origin));
+  }
+
+  private actorOf(
+    bearer: string,
+    hash: string,
+    record: RootKeyRecord | undefined,
+    origin: RequestOrigin,
+  ): Actor | undefined {
     if (!record) return undefined;
     // Only bearers that are root keys are remembered, so guesses cannot crowd them out.
     this.#hashes.set(bearer, hash);

@@ -6,6 +6,7 @@ import {
   type PermissionQuery,
   parsePermissionQuery,
 } from '../core/permissions.ts';
+import type { Soon } from '../core/soon.ts';
 import type { Clock } from '../core/time.ts';
 import type { Counters, LimitRequest, LimitResult, Reservation } from '../counters/types.ts';
 import type { CreditBalanceRecord, IdentityRecord, KeyRecord, Store } from '../store/types.ts';
@@ -71,9 +72,6 @@ interface Found {
   key: KeyRecord;
   identity: IdentityRecord | undefined;
 }
-
-/** Something known at once, or once a store read is done. */
-type Soon<T> = T | Promise<T>;
 
 const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, code: 'MALFORMED' });
 const NOT_FOUND: VerifyOutcome = Object.freeze({ valid: false, code: 'NOT_FOUND' });

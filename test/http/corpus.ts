@@ -1132,7 +1132,7 @@ export async function send(t: TestApp, probe: Probe, rootKey = t.rootKey): Promi
   if (probe.contentType !== null && (hasBody || probe.contentType !== undefined))
     headers['content-type'] = probe.contentType ?? 'application/json';
 
-  const response = await t.app.inject({
+  const response = await t.inject({
     method: probe.method,
     url: probe.url,
     headers,

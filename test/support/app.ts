@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { type InjectOptions, inject, type Response } from 'light-my-request';
 import { pino } from 'pino';
 import { createPepper } from '../../src/core/hashing.ts';
 import { MemoryCounters } from '../../src/counters/memory/memory-counters.ts';
@@ -37,6 +38,11 @@ export interface TestApp {
   logs(): string;
   /** Sends a request with the bootstrap root key unless `rootKey` says otherwise. */
   request(options: TestRequest): Promise<TestResponse>;
+  /**
+   * Sends a request exactly as written, through the server's own request listener, as a
+   * request on a socket would go: the verify fast path included.
+   */
+  inject(options: InjectOptions): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -82,9 +88,11 @@ export async function startTestApp(kind: StoreKind): Promise<TestApp> {
   const app = await buildApp({ keygate, logger: pino({ level: 'debug' }, sink) });
   await app.ready();
 
+  const send = (options: InjectOptions) =>
+    inject((req, res) => app.server.emit('request', req, res), options);
   const request = async (options: TestRequest): Promise<TestResponse> => {
     const rootKey = options.rootKey === undefined ? boot.rootKey : options.rootKey;
-    const response = await app.inject({
+    const response = await send({
       method: options.method,
       url: options.url,
       headers: {
@@ -113,6 +121,7 @@ export async function startTestApp(kind: StoreKind): Promise<TestApp> {
     rootKey: boot.rootKey,
     logs: () => lines.join(''),
     request,
+    inject: send,
     async close() {
       await app.close();
       await keygate.close();

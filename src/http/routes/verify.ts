@@ -5,7 +5,8 @@ import type { Router } from '../router.ts';
 import { Id, Meta, Nullable } from '../schemas.ts';
 import { iso } from '../views.ts';
 
-const VerifyBody = Type.Object(
+/** The body of a verify request; the Fastify route and the fast path both validate by it. */
+export const VerifyBody = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 512 }),
     apiId: Type.Optional(Id),
@@ -61,7 +62,7 @@ const VerifyResult = Type.Object({
 });
 
 /** The answer to a verification: the code, and the key's details when it was found. */
-function verifyResult(outcome: VerifyOutcome) {
+export function verifyResult(outcome: VerifyOutcome) {
   const { key } = outcome;
   if (!key) return { valid: outcome.valid, code: outcome.code };
 
@@ -78,8 +79,12 @@ function verifyResult(outcome: VerifyOutcome) {
     expiresAt: iso(key.expiresAt),
     credits: { remaining: outcome.creditsRemaining ?? null },
     ratelimits: (outcome.ratelimits ?? []).map((limit) => ({
-      ...limit,
+      name: limit.name,
+      limit: limit.limit,
+      duration: limit.duration,
+      remaining: limit.remaining,
       resetAt: iso(limit.resetAt),
+      exceeded: limit.exceeded,
     })),
   };
 }
