@@ -24,24 +24,27 @@ const GARBAGE_COLLECTION: ProfileStage = {
 
 /** The parts of a keygate request worth naming, each found by its function on the stack. */
 export const KEYGATE_STAGES: ProfileStage[] = [
-  { name: 'request id: genReqId → newId', frame: /^getGenReqId fastify\// },
+  { name: 'request id: newRequestId', frame: /^newRequestId src\/core\/ids\.ts$/ },
   {
-    name: 'root-key check: onRequest hook → rootKeys.authenticate',
-    frame: /^authenticate src\/http\/app\.ts$/,
+    name: 'root-key check: rootKeys.authenticate',
+    frame: /^authenticate src\/services\/root-keys\.ts$/,
   },
+  { name: 'body read (readBody)', frame: /^readBody src\/http\/body\.ts$/ },
   { name: 'body parse (secure-json-parse)', frame: /^parse secure-json-parse\// },
-  { name: 'body validation (Ajv)', frame: /^validate fastify\/lib\/validation\.js$/ },
+  { name: 'body validation (Ajv)', frame: /^validate\d+$/ },
   {
     name: 'VerifyService.verify (parse, HMAC, cache, checks)',
     frame: /^verify src\/services\/verify\.ts$/,
   },
   {
-    name: 'answer serialization (fast-json-stringify)',
-    frame: /^serialize fastify\/lib\/reply\.js$/,
+    name: 'answer (verifyResult, JSON, writeHead, end)',
+    frame: /^answer src\/http\/fast-verify\.ts$/,
   },
-  { name: 'request log line: RequestLog → pino', frame: /^requestCompleted src\/http\/app\.ts$/ },
-  { name: 'request log write to stdout (sonic-boom)', frame: / sonic-boom\// },
-  { name: 'per-request child logger (Fastify)', frame: /^createChildLogger fastify\// },
+  { name: 'request log line (pino)', frame: /^log src\/http\/fast-verify\.ts$/ },
+  {
+    name: 'request log write to stdout (LogDestination)',
+    frame: /^#writePending src\/server\/log-destination\.ts$/,
+  },
   GARBAGE_COLLECTION,
 ];
 

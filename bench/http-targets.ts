@@ -51,7 +51,7 @@ export async function startKeygateTarget(logLevel: 'info' | 'warn'): Promise<Htt
     const key = await createBenchKey(url, rootKey);
     const call = { baseUrl: url, rootKey, key };
     await expectValidAnswer(call);
-    const description = `keygate server, Fastify + SQLite, log level ${logLevel}`;
+    const description = `keygate server on SQLite, log level ${logLevel}`;
     return { name: `keygate ${logLevel}`, description, call, child, stop };
   } catch (error) {
     await stop();
