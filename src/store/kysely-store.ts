@@ -1,5 +1,4 @@
 import {
-  type ColumnType,
   type Expression,
   type Insertable,
   type Kysely,
@@ -8,6 +7,17 @@ import {
   type Updateable,
 } from 'kysely';
 import { migrateToLatest, type StoreKind } from './migrations.ts';
+import type {
+  ApisTable,
+  AuditEventsTable,
+  CreditBalancesTable,
+  Database,
+  IdentitiesTable,
+  KeysTable,
+  RateLimitOverridesTable,
+  RootKeysTable,
+  WorkspacesTable,
+} from './schema.ts';
 import {
   type ApiRecord,
   type AuditEventRecord,
@@ -32,118 +42,7 @@ import {
   StoreUnavailableError,
   type WorkspaceRecord,
 } from './types.ts';
-
-/** Milliseconds since the epoch in a `bigint` column; read back as a string if no parser is set. */
-type Millis = ColumnType<number | string, number, number>;
-type NullableMillis = ColumnType<number | string | null, number | null, number | null>;
-
-interface WorkspacesTable {
-  id: string;
-  name: string;
-  created_at: Millis;
-}
-
-interface RootKeysTable {
-  id: string;
-  workspace_id: string;
-  name: string;
-  hash: string;
-  pepper_version: number;
-  start: string;
-  permissions: string;
-  created_at: Millis;
-}
-
-interface ApisTable {
-  id: string;
-  workspace_id: string;
-  name: string;
-  prefix: string;
-  created_at: Millis;
-}
-
-interface KeysTable {
-  id: string;
-  /** `null` only for keys made before lineages existed and not yet migrated. */
-  lineage_id: string | null;
-  workspace_id: string;
-  api_id: string;
-  hash: string;
-  pepper_version: number;
-  start: string;
-  name: string | null;
-  external_id: string | null;
-  meta: string | null;
-  permissions: string;
-  enabled: number;
-  expires_at: NullableMillis;
-  credit_balance_id: string | null;
-  ratelimits: string;
-  created_at: Millis;
-  updated_at: Millis;
-  last_used_at: NullableMillis;
-  revoked_at: NullableMillis;
-  rolled_from: string | null;
-}
-
-interface AuditEventsTable {
-  id: string;
-  workspace_id: string;
-  actor_id: string;
-  action: string;
-  target_type: string;
-  target_id: string;
-  ip: string | null;
-  user_agent: string | null;
-  changes: string | null;
-  created_at: Millis;
-}
-
-interface CreditBalancesTable {
-  id: string;
-  workspace_id: string;
-  remaining: Millis;
-  refill: string | null;
-  refilled_at: Millis;
-  version: number;
-  created_at: Millis;
-  updated_at: Millis;
-}
-
-interface IdentitiesTable {
-  id: string;
-  workspace_id: string;
-  external_id: string;
-  meta: string | null;
-  ratelimits: string;
-  credit_balance_id: string | null;
-  created_at: Millis;
-  updated_at: Millis;
-}
-
-interface RateLimitOverridesTable {
-  id: string;
-  workspace_id: string;
-  namespace: string;
-  identifier: string;
-  is_pattern: number;
-  limit: Millis;
-  duration: Millis;
-  created_at: Millis;
-  updated_at: Millis;
-}
-
-/** The tables of keygate's schema as the query builder sees them (see migrations.ts). */
-export interface Database {
-  workspaces: WorkspacesTable;
-  root_keys: RootKeysTable;
-  apis: ApisTable;
-  keys: KeysTable;
-  credit_balances: CreditBalancesTable;
-  identities: IdentitiesTable;
-  ratelimit_overrides: RateLimitOverridesTable;
-  audit_events: AuditEventsTable;
-}
+import { usageQueries } from './usage-queries.ts';
 
 /** The columns of a balance read alongside its owner (a key or an identity). */
 interface JoinedBalance {
@@ -956,6 +855,7 @@ function createQueries(db: Kysely<Database>, kind: StoreKind): StoreQueries {
     ...identityQueries(db),
     ...overrideQueries(db),
     ...auditQueries(db),
+    ...usageQueries(db),
   };
 
   return withStoreErrors(kind, queries);

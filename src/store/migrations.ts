@@ -276,11 +276,54 @@ function creditsAndIdentities(kind: StoreKind): Migration {
   };
 }
 
+/**
+ * Usage counts: one row per bucket, series and verify code. The primary key leads with the
+ * series, so that reading one series over a range touches only its own rows, however many
+ * other series there are; pruning goes by granularity and bucket.
+ */
+function usageCounts(kind: StoreKind): Migration {
+  const text = machineText(kind);
+
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('usage_counts')
+        .addColumn('workspace_id', text, (col) => col.notNull())
+        .addColumn('granularity', text, (col) => col.notNull())
+        .addColumn('api_id', text, (col) => col.notNull())
+        .addColumn('key_id', text, (col) => col.notNull())
+        .addColumn('external_id', text, (col) => col.notNull())
+        .addColumn('tag', text, (col) => col.notNull())
+        .addColumn('bucket', 'bigint', (col) => col.notNull())
+        .addColumn('code', text, (col) => col.notNull())
+        .addColumn('count', 'bigint', (col) => col.notNull())
+        .addPrimaryKeyConstraint('usage_counts_pk', [
+          'workspace_id',
+          'granularity',
+          'api_id',
+          'key_id',
+          'external_id',
+          'tag',
+          'bucket',
+          'code',
+        ])
+        .execute();
+
+      await db.schema
+        .createIndex('usage_counts_prune')
+        .on('usage_counts')
+        .columns(['granularity', 'bucket'])
+        .execute();
+    },
+  };
+}
+
 /** Every migration of keygate's schema, in order, kept in code so no file lookup is needed. */
 export function createMigrationProvider(kind: StoreKind): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001_initial_schema': initialSchema(kind),
     '0002_credits_identities_overrides': creditsAndIdentities(kind),
+    '0003_usage_counts': usageCounts(kind),
   };
 
   return { getMigrations: async () => migrations };

@@ -186,6 +186,70 @@ export interface AuditEventRecord {
   createdAt: number;
 }
 
+/** The sizes of bucket verifications are counted in; each one counts in a bucket of each. */
+export type UsageGranularity = 'minute' | 'hour' | 'day';
+
+/**
+ * Which verifications a usage series counts. `''` in a field means "whatever it was": the
+ * series of `{ apiId: 'api_1', keyId: '', externalId: '', tag: '' }` counts every verification
+ * of a key of api_1, tagged or not.
+ */
+export interface UsageScope {
+  apiId: string;
+  keyId: string;
+  externalId: string;
+  tag: string;
+}
+
+/** Verifications to add to one bucket of one series, for one verify code. */
+export interface UsageIncrement extends UsageScope {
+  workspaceId: string;
+  granularity: UsageGranularity;
+  /** The bucket's start, in milliseconds since the epoch. */
+  bucket: number;
+  code: string;
+  count: number;
+}
+
+/** One series of a workspace, over the buckets from `from` (included) to `to` (excluded). */
+export interface UsageQuery extends UsageScope {
+  workspaceId: string;
+  granularity: UsageGranularity;
+  from: number;
+  to: number;
+}
+
+/** The verifications of one code in one bucket; buckets without any are absent. */
+export interface UsageCount {
+  bucket: number;
+  code: string;
+  count: number;
+}
+
+/** The keys or identities of a workspace with the most verifications of some codes. */
+export interface UsageTopQuery {
+  workspaceId: string;
+  granularity: UsageGranularity;
+  from: number;
+  to: number;
+  by: 'key' | 'identity';
+  /** The codes counted. */
+  codes: readonly string[];
+  limit: number;
+}
+
+/** A key id or an external id, and how many verifications it had. */
+export interface UsageRank {
+  id: string;
+  count: number;
+}
+
+/** When a key was last verified, to be written if it is later than what is stored. */
+export interface KeyUse {
+  keyId: string;
+  at: number;
+}
+
 /** One page of a list: `after` is the id of the last record of the previous page. */
 export interface PageRequest {
   limit: number;
@@ -275,6 +339,17 @@ export interface StoreQueries {
     namespace: string,
     identifier: string,
   ): Promise<RateLimitOverrideRecord | undefined>;
+
+  /** Adds verifications to their usage buckets, creating the buckets that do not exist. */
+  addUsage(increments: readonly UsageIncrement[]): Promise<void>;
+  /** The counts of one series, by bucket and code, in bucket order. */
+  readUsage(query: UsageQuery): Promise<UsageCount[]>;
+  /** The busiest keys or identities, most verifications first. */
+  rankUsage(query: UsageTopQuery): Promise<UsageRank[]>;
+  /** Deletes the buckets of `granularity` that start before `before`; answers how many. */
+  pruneUsage(granularity: UsageGranularity, before: number): Promise<number>;
+  /** Moves each key's `lastUsedAt` forward to `at`; never back, and unknown keys are skipped. */
+  recordKeyUses(uses: readonly KeyUse[]): Promise<void>;
 
   insertAuditEvent(record: AuditEventRecord): Promise<void>;
   /** Newest first; `page.after` is the id of the last (oldest) event of the previous page. */

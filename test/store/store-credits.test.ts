@@ -4,8 +4,9 @@ import { it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { newId } from '../../src/core/ids.ts';
-import { createKyselyStore, type Database } from '../../src/store/kysely-store.ts';
+import { createKyselyStore } from '../../src/store/kysely-store.ts';
 import { createMigrationProvider } from '../../src/store/migrations.ts';
+import type { Database } from '../../src/store/schema.ts';
 import type {
   CreditBalanceRecord,
   IdentityRecord,

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { createKyselyStore, type Database } from '../kysely-store.ts';
+import { createKyselyStore } from '../kysely-store.ts';
+import type { Database } from '../schema.ts';
 import type { Store } from '../types.ts';
 
 /** How long a query waits for a connection before the store counts as unavailable. */

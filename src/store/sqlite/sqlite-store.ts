@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import { createKyselyStore, type Database } from '../kysely-store.ts';
+import { createKyselyStore } from '../kysely-store.ts';
+import type { Database } from '../schema.ts';
 import { type Store, StoreUnavailableError } from '../types.ts';
 
 /** How long a write waits for another process's lock before failing with SQLITE_BUSY. */

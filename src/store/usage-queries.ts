@@ -1,0 +1,141 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database } from './schema.ts';
+import type {
+  KeyUse,
+  UsageCount,
+  UsageGranularity,
+  UsageIncrement,
+  UsageQuery,
+  UsageRank,
+  UsageScope,
+  UsageTopQuery,
+} from './types.ts';
+
+/** The columns that name one bucket of one series: the primary key of `usage_counts`. */
+const BUCKET_KEY = [
+  'workspace_id',
+  'granularity',
+  'api_id',
+  'key_id',
+  'external_id',
+  'tag',
+  'bucket',
+  'code',
+] as const;
+
+/** Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
+const ROWS_PER_STATEMENT = 500;
+
+/** Reads and writes of usage counts and of keys' `lastUsedAt`, the same on every database. */
+export function usageQueries(db: Kysely<Database>) {
+  return {
+    async addUsage(increments: readonly UsageIncrement[]): Promise<void> {
+      for (const rows of chunks(increments, ROWS_PER_STATEMENT)) {
+        await db
+          .insertInto('usage_counts')
+          .values(rows.map(usageRow))
+          .onConflict((conflict) =>
+            conflict.columns([...BUCKET_KEY]).doUpdateSet((eb) => ({
+              count: eb('usage_counts.count', '+', eb.ref('excluded.count')),
+            })),
+          )
+          .execute();
+      }
+    },
+
+    async readUsage(query: UsageQuery): Promise<UsageCount[]> {
+      const rows = await inSeries(db, query, query)
+        .select(['bucket', 'code', 'count'])
+        .orderBy('bucket')
+        .orderBy('code')
+        .execute();
+
+      return rows.map((row) => ({
+        bucket: Number(row.bucket),
+        code: row.code,
+        count: Number(row.count),
+      }));
+    },
+
+    async rankUsage(query: UsageTopQuery): Promise<UsageRank[]> {
+      const column = query.by === 'key' ? 'key_id' : 'external_id';
+      const everyKey: UsageScope = { apiId: '', keyId: '', externalId: '', tag: '' };
+      const rows = await inSeries(db, query, everyKey, column)
+        .where('code', 'in', [...query.codes])
+        .select((eb) => [eb.ref(column).as('id'), eb.fn.sum<number | string>('count').as('total')])
+        .groupBy(column)
+        .orderBy('total', 'desc')
+        .orderBy(column)
+        .limit(query.limit)
+        .execute();
+
+      return rows.map((row) => ({ id: row.id, count: Number(row.total) }));
+    },
+
+    async pruneUsage(granularity: UsageGranularity, before: number): Promise<number> {
+      const result = await db
+        .deleteFrom('usage_counts')
+        .where('granularity', '=', granularity)
+        .where('bucket', '<', before)
+        .executeTakeFirst();
+
+      return Number(result.numDeletedRows);
+    },
+
+    async recordKeyUses(uses: readonly KeyUse[]): Promise<void> {
+      for (const batch of chunks(uses, ROWS_PER_STATEMENT)) {
+        const values = sql.join(batch.map((use) => sql`(${use.keyId}, cast(${use.at} as bigint))`));
+        await sql`
+          with used (id, at) as (values ${values})
+          update keys set last_used_at = used.at
+          from used
+          where keys.id = used.id and (keys.last_used_at is null or keys.last_used_at < used.at)
+        `.execute(db);
+      }
+    },
+  };
+}
+
+/**
+ * The rows of one series of a workspace in a range of buckets. With `ranked`, that column is
+ * the one ranked over instead: any value but `''`, every other field of the scope `''`.
+ */
+function inSeries(
+  db: Kysely<Database>,
+  range: { workspaceId: string; granularity: UsageGranularity; from: number; to: number },
+  scope: UsageScope,
+  ranked?: 'key_id' | 'external_id',
+) {
+  const fields = {
+    api_id: scope.apiId,
+    key_id: scope.keyId,
+    external_id: scope.externalId,
+    tag: scope.tag,
+  };
+  let query = db
+    .selectFrom('usage_counts')
+    .where('workspace_id', '=', range.workspaceId)
+    .where('granularity', '=', range.granularity);
+  for (const [column, value] of Object.entries(fields) as [keyof typeof fields, string][]) {
+    query = query.where(column, column === ranked ? '<>' : '=', value);
+  }
+  return query.where('bucket', '>=', range.from).where('bucket', '<', range.to);
+}
+
+function usageRow(increment: UsageIncrement) {
+  return {
+    workspace_id: increment.workspaceId,
+    granularity: increment.granularity,
+    api_id: increment.apiId,
+    key_id: increment.keyId,
+    external_id: increment.externalId,
+    tag: increment.tag,
+    bucket: increment.bucket,
+    code: increment.code,
+    count: increment.count,
+  };
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}

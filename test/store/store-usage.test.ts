@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { it } from 'node:test';
+import { newId } from '../../src/core/ids.ts';
+import type { KeyRecord, Store, UsageIncrement, UsageScope } from '../../src/store/types.ts';
+import { describeEachStore } from '../support/databases.ts';
+
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 2, 1);
+const EVERYTHING: UsageScope = { apiId: '', keyId: '', externalId: '', tag: '' };
+
+function increment(workspaceId: string, fields: Partial<UsageIncrement>): UsageIncrement {
+  return {
+    ...EVERYTHING,
+    workspaceId,
+    granularity: 'hour',
+    bucket: T0,
+    code: 'VALID',
+    count: 1,
+    ...fields,
+  };
+}
+
+/** A workspace, an API and `count` keys, written to the store. */
+async function seedKeys(store: Store, count: number): Promise<KeyRecord[]> {
+  const workspaceId = newId('ws');
+  const apiId = newId('api');
+  await store.insertWorkspace({ id: workspaceId, name: 'usage', createdAt: T0 });
+  await store.insertApi({ id: apiId, workspaceId, name: 'a', prefix: 'kg', createdAt: T0 });
+  const keys: KeyRecord[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const id = newId('key');
+    const key: KeyRecord = {
+      id,
+      lineageId: id,
+      workspaceId,
+      apiId,
+      hash: randomBytes(32).toString('hex'),
+      pepperVersion: 1,
+      start: 'kg_abcd',
+      name: null,
+      externalId: null,
+      meta: null,
+      permissions: [],
+      enabled: true,
+      expiresAt: null,
+      creditBalanceId: null,
+      credits: null,
+      ratelimits: [],
+      createdAt: T0,
+      updatedAt: T0,
+      lastUsedAt: null,
+      revokedAt: null,
+      rolledFrom: null,
+    };
+    await store.insertKey(key);
+    keys.push(key);
+  }
+  return keys;
+}
+
+describeEachStore('usage counts', (store) => {
+  it('adds to a bucket that exists and creates one that does not', async () => {
+    const ws = newId('ws');
+    await store().addUsage([increment(ws, { count: 3 }), increment(ws, { code: 'EXPIRED' })]);
+    await store().addUsage([increment(ws, { count: 4 }), increment(ws, { bucket: T0 + HOUR })]);
+
+    const counts = await store().readUsage({
+      ...EVERYTHING,
+      workspaceId: ws,
+      granularity: 'hour',
+      from: T0,
+      to: T0 + 2 * HOUR,
+    });
+
+    assert.deepEqual(counts, [
+      { bucket: T0, code: 'EXPIRED', count: 1 },
+      { bucket: T0, code: 'VALID', count: 7 },
+      { bucket: T0 + HOUR, code: 'VALID', count: 1 },
+    ]);
+  });
+
+  it('reads one series only: its scope, its granularity, its workspace and its range', async () => {
+    const ws = newId('ws');
+    const scope = { apiId: 'api_1', keyId: '', externalId: 'cus_1', tag: 'beta' };
+    await store().addUsage([
+      increment(ws, { ...scope, count: 5 }),
+      increment(ws, { ...scope, tag: '', count: 100 }),
+      increment(ws, { ...scope, granularity: 'day', count: 100 }),
+      increment(newId('ws'), { ...scope, count: 100 }),
+      increment(ws, { ...scope, bucket: T0 - HOUR, count: 100 }),
+      increment(ws, { ...scope, bucket: T0 + HOUR, count: 100 }),
+    ]);
+
+    const counts = await store().readUsage({
+      ...scope,
+      workspaceId: ws,
+      granularity: 'hour',
+      from: T0,
+      to: T0 + HOUR,
+    });
+
+    assert.deepEqual(counts, [{ bucket: T0, code: 'VALID', count: 5 }]);
+  });
+
+  it('keeps counts beyond 32 bits and writes hundreds of buckets at once', async () => {
+    const ws = newId('ws');
+    const many = Array.from({ length: 1_200 }, (_, index) =>
+      increment(ws, { bucket: T0 + index * HOUR, count: 2 ** 40 + index }),
+    );
+    await store().addUsage(many);
+
+    const counts = await store().readUsage({
+      ...EVERYTHING,
+      workspaceId: ws,
+      granularity: 'hour',
+      from: T0,
+      to: T0 + 1_200 * HOUR,
+    });
+
+    assert.equal(counts.length, 1_200);
+    assert.equal(counts[1_199]?.count, 2 ** 40 + 1_199);
+  });
+
+  it('ranks keys and identities by the verifications of the codes asked for', async () => {
+    const ws = newId('ws');
+    await store().addUsage([
+      increment(ws, { keyId: 'key_a', count: 5 }),
+      increment(ws, { keyId: 'key_a', code: 'RATE_LIMITED', count: 1 }),
+      increment(ws, { keyId: 'key_b', code: 'RATE_LIMITED', count: 9 }),
+      increment(ws, { keyId: 'key_c', count: 2, bucket: T0 + HOUR }),
+      increment(ws, { keyId: 'key_d', tag: 'x', count: 50 }),
+      increment(ws, { externalId: 'cus_1', count: 4 }),
+      increment(ws, { apiId: 'api_1', externalId: 'cus_2', count: 40 }),
+    ]);
+    const range = { workspaceId: ws, granularity: 'hour' as const, from: T0, to: T0 + 2 * HOUR };
+
+    const all = ['VALID', 'RATE_LIMITED'];
+    assert.deepEqual(await store().rankUsage({ ...range, by: 'key', codes: all, limit: 10 }), [
+      { id: 'key_b', count: 9 },
+      { id: 'key_a', count: 6 },
+      { id: 'key_c', count: 2 },
+    ]);
+    const denied = ['RATE_LIMITED'];
+    assert.deepEqual(await store().rankUsage({ ...range, by: 'key', codes: denied, limit: 1 }), [
+      { id: 'key_b', count: 9 },
+    ]);
+    assert.deepEqual(await store().rankUsage({ ...range, by: 'identity', codes: all, limit: 5 }), [
+      { id: 'cus_1', count: 4 },
+    ]);
+  });
+
+  it('prunes the buckets of one granularity older than a time', async () => {
+    const ws = newId('ws');
+    await store().addUsage([
+      increment(ws, { granularity: 'minute', bucket: T0 }),
+      increment(ws, { granularity: 'minute', bucket: T0 + HOUR }),
+      increment(ws, { granularity: 'hour', bucket: T0 }),
+    ]);
+
+    const pruned = await store().pruneUsage('minute', T0 + 1);
+
+    assert.ok(pruned >= 1);
+    const range = { ...EVERYTHING, workspaceId: ws, from: T0, to: T0 + 2 * HOUR };
+    const minutes = await store().readUsage({ ...range, granularity: 'minute' });
+    assert.deepEqual(
+      minutes.map((count) => count.bucket),
+      [T0 + HOUR],
+    );
+    assert.equal((await store().readUsage({ ...range, granularity: 'hour' })).length, 1);
+  });
+
+  it('moves lastUsedAt forward only, for many keys in one call', async () => {
+    const keys = await seedKeys(store(), 3);
+    const [first, second, third] = keys.map((key) => key.id) as [string, string, string];
+    await store().recordKeyUses([
+      { keyId: first, at: T0 + 10 },
+      { keyId: second, at: T0 + 20 },
+    ]);
+
+    await store().recordKeyUses([
+      { keyId: first, at: T0 + 5 },
+      { keyId: second, at: T0 + 30 },
+      { keyId: 'key_unknown', at: T0 },
+    ]);
+
+    const ws = keys[0]?.workspaceId ?? '';
+    assert.equal((await store().getKey(ws, first))?.lastUsedAt, T0 + 10);
+    assert.equal((await store().getKey(ws, second))?.lastUsedAt, T0 + 30);
+    assert.equal((await store().getKey(ws, third))?.lastUsedAt, null);
+  });
+});
