@@ -30,7 +30,7 @@ export interface HttpBenchResult {
   shape: BenchOptions['http'];
 }
 
-/** Starts the four targets, runs interleaved rounds against them, and stops them. */
+/** Starts the five targets, runs interleaved rounds against them, and stops them. */
 export async function runHttpBench(
   options: BenchOptions['http'],
   progress: (line: string) => void,
@@ -39,6 +39,7 @@ export async function runHttpBench(
   try {
     targets.push(await startKeygateTarget('info'));
     targets.push(await startKeygateTarget('warn'));
+    targets.push(await startKeygateTarget('limits'));
     targets.push(await startLeanTarget());
     targets.push(await startBareTarget());
 

@@ -10,6 +10,8 @@ import { median, pairedDifferences, pairedRatios, range } from './stats.ts';
 export const THROUGHPUT_TARGET = 0.85;
 /** keygate's p99 may exceed the lean verifier's by at most this much. */
 export const P99_TARGET_MS = 2;
+/** A key with two rate limits and credits must answer at least this share of a plain key's. */
+export const LIMITS_THROUGHPUT_TARGET = 0.9;
 
 /** One line of the comparison table. */
 export interface Comparison {
@@ -30,6 +32,8 @@ export interface HttpComparisons {
   warnThroughput: Comparison;
   warnP99: Comparison;
   requestLogCost: Comparison;
+  limitsThroughput: Comparison;
+  limitsP99: Comparison;
   leanThroughput: Comparison;
   leanP99: Comparison;
   infoCpu: Comparison;
@@ -51,7 +55,10 @@ export interface HttpVerdict {
   medians: Map<string, TargetMedians>;
 }
 
-/** Compares keygate with the lean verifier round by round, and lean with bare. */
+/**
+ * Compares keygate with the lean verifier round by round, a key with limits and credits with a
+ * plain key, and lean with bare.
+ */
 export function judgeHttp(result: HttpBenchResult): HttpVerdict {
   const byName = new Map(result.targets.map((target) => [target.name, target]));
   const get = (name: string) => {
@@ -59,9 +66,10 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
     if (!target) throw new Error(`part (a) has no samples of ${name}`);
     return target;
   };
-  const [info, warn, lean, bare] = [
+  const [info, warn, limits, lean, bare] = [
     get('keygate info'),
     get('keygate warn'),
+    get('keygate limits'),
     get('lean'),
     get('bare'),
   ];
@@ -86,6 +94,13 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
       info,
       warn,
     ),
+    limitsThroughput: throughputComparison(
+      'keygate limits / keygate info, req/s',
+      limits,
+      info,
+      LIMITS_THROUGHPUT_TARGET,
+    ),
+    limitsP99: latencyComparison('keygate limits − keygate info, p99', limits, info),
     leanThroughput: throughputComparison('lean / bare, req/s', lean, bare),
     leanP99: latencyComparison('lean − bare, p99', lean, bare),
     infoCpu: cpuComparison('keygate info / lean, server CPU per answer', info, lean),

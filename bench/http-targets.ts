@@ -32,12 +32,62 @@ export async function serverCpuTime(target: HttpTarget): Promise<CpuTime> {
   return { user, system };
 }
 
+/** The keygate targets: the server's log level and the key the bench verifies. */
+export type KeygateVariant = 'info' | 'warn' | 'limits';
+
+// A full run sends about 50k req/s × 5 rounds × 6 s = 1.5 million verifications per target, so
+// a billion never denies. It also keeps the token bucket's limit × duration (6 × 10^13) below
+// 2^53, which its integer arithmetic needs; the key schema alone would allow more.
+const NEVER_REACHED = 1_000_000_000;
+
+/** Two rate limits, one of each algorithm, and credits: every verification charges all three. */
+const LIMITED_KEY = {
+  ratelimits: [
+    { name: 'per-second', limit: NEVER_REACHED, duration: 1_000 },
+    { name: 'burst', limit: NEVER_REACHED, duration: 60_000, algorithm: 'token-bucket' },
+  ],
+  credits: { remaining: NEVER_REACHED },
+};
+
+/** How a keygate target is set up. */
+interface KeygateSetup {
+  logLevel: 'info' | 'warn';
+  /** The settings the bench key is created with. */
+  key: Record<string, unknown>;
+  /** What sets the target apart, for its description. */
+  about: string;
+  /** Whether a valid answer shows the key's settings at work, so that no plain key stands in. */
+  shows?: (answer: VerifyAnswer) => boolean;
+}
+
+/** What the startup check reads of a verification's answer. */
+interface VerifyAnswer {
+  valid?: unknown;
+  ratelimits?: unknown;
+  credits?: { remaining?: unknown };
+}
+
+const SETUPS: Record<KeygateVariant, KeygateSetup> = {
+  info: { logLevel: 'info', key: {}, about: 'log level info' },
+  warn: { logLevel: 'warn', key: {}, about: 'log level warn' },
+  limits: {
+    logLevel: 'info',
+    key: LIMITED_KEY,
+    about: 'log level info, key with 2 rate limits and credits',
+    shows: ({ ratelimits, credits }) =>
+      Array.isArray(ratelimits) &&
+      ratelimits.length === 2 &&
+      typeof credits?.remaining === 'number',
+  },
+};
+
 /** Starts keygate with a fresh data directory, and creates an API and a key over HTTP. */
-export async function startKeygateTarget(logLevel: 'info' | 'warn'): Promise<HttpTarget> {
-  const dataDir = await makeTempDir(`keygate-${logLevel}`);
+export async function startKeygateTarget(variant: KeygateVariant): Promise<HttpTarget> {
+  const { logLevel, key: settings, about, shows } = SETUPS[variant];
+  const dataDir = await makeTempDir(`keygate-${variant}`);
   const rootKey = randomBytes(20).toString('hex');
   const child = startChild({
-    name: `keygate (${logLevel})`,
+    name: `keygate (${variant})`,
     module: new URL('./targets/keygate-server.ts', import.meta.url),
     env: { KEYGATE_DATA_DIR: dataDir, KEYGATE_ROOT_KEY: rootKey, KEYGATE_LOG_LEVEL: logLevel },
   });
@@ -48,11 +98,11 @@ export async function startKeygateTarget(logLevel: 'info' | 'warn'): Promise<Htt
 
   try {
     const { url } = await child.message<{ kind: 'ready'; url: string }>('ready', READY_TIMEOUT_MS);
-    const key = await createBenchKey(url, rootKey);
+    const key = await createBenchKey(url, rootKey, settings);
     const call = { baseUrl: url, rootKey, key };
-    await expectValidAnswer(call);
-    const description = `keygate server on SQLite, log level ${logLevel}`;
-    return { name: `keygate ${logLevel}`, description, call, child, stop };
+    await expectValidAnswer(call, shows);
+    const description = `keygate server on SQLite, ${about}`;
+    return { name: `keygate ${variant}`, description, call, child, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -96,20 +146,32 @@ async function startPlainTarget(
   }
 }
 
-/** Creates an API and a key with no settings, as a user would, and answers the key. */
-async function createBenchKey(baseUrl: string, rootKey: string): Promise<string> {
+/** Creates an API and a key with `settings`, as a user would, and answers the key. */
+async function createBenchKey(
+  baseUrl: string,
+  rootKey: string,
+  settings: Record<string, unknown>,
+): Promise<string> {
   const api = await postJson<{ id: string }>(baseUrl, '/v1/apis', rootKey, { name: 'bench' });
-  const created = await postJson<{ key: string }>(baseUrl, `/v1/apis/${api.id}/keys`, rootKey, {});
+  const path = `/v1/apis/${api.id}/keys`;
+  const created = await postJson<{ key: string }>(baseUrl, path, rootKey, settings);
   return created.key;
 }
 
-/** Throws unless the target answers the bench's verification with 200 and `valid: true`. */
-async function expectValidAnswer(call: VerifyCall): Promise<void> {
+/** Throws unless the target answers the bench key with 200, `valid: true` and what `shows` asks. */
+async function expectValidAnswer(
+  call: VerifyCall,
+  shows: (answer: VerifyAnswer) => boolean = () => true,
+): Promise<void> {
   const body = { key: call.key };
   const path = '/v1/keys/verify';
-  const answer = await postJson<{ valid?: unknown }>(call.baseUrl, path, call.rootKey, body);
+  const answer = await postJson<VerifyAnswer>(call.baseUrl, path, call.rootKey, body);
+  const seen = JSON.stringify(answer);
   if (answer.valid !== true) {
-    throw new Error(`${call.baseUrl} did not verify the bench key: ${JSON.stringify(answer)}`);
+    throw new Error(`${call.baseUrl} did not verify the bench key: ${seen}`);
+  }
+  if (!shows(answer)) {
+    throw new Error(`${call.baseUrl} verified the bench key without its settings at work: ${seen}`);
   }
 }
 

@@ -1,5 +1,5 @@
-/** The three parts of the bench, in the order they run. */
-export const BENCH_PARTS = ['http', 'verify', 'memory'] as const;
+/** The four parts of the bench, in the order they run. */
+export const BENCH_PARTS = ['http', 'verify', 'memory', 'limiter'] as const;
 
 /** A part of the bench, as `--only` names it. */
 export type BenchPart = (typeof BENCH_PARTS)[number];
@@ -23,13 +23,21 @@ export interface BenchOptions {
     checkpoints: number[];
     cacheMaxEntries: number;
   };
+  limiter: {
+    /** Distinct rate-limit windows the calls go round. */
+    keys: number;
+    /** Calls per timed batch. */
+    batch: number;
+    /** Timed batches of each limiter, run in turn after one untimed batch each. */
+    rounds: number;
+  };
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only http,verify,memory]
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only http,verify,memory,limiter]
 
   --quick    fewer and shorter rounds, a smaller key set: a smoke run of every part
   --profile  CPU-profile keygate and print where its time goes, even when targets are met
-  --only     run only the named parts (http, verify, memory)`;
+  --only     run only the named parts (http, verify, memory, limiter)`;
 
 /** A command line the bench does not understand; the message includes the usage. */
 export class UsageError extends Error {
@@ -72,6 +80,7 @@ function fullOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpti
     http: { rounds: 5, warmupSeconds: 1, seconds: 5, connections: 50, pipelining: 1 },
     verify: { pairs: 15, batchMs: 200 },
     memory: { checkpoints: [1_000, 50_000, 100_000, 150_000, 200_000], cacheMaxEntries: 100_000 },
+    limiter: { keys: 10_000, batch: 200_000, rounds: 7 },
   };
 }
 
@@ -83,5 +92,6 @@ function quickOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpt
     http: { rounds: 2, warmupSeconds: 0.5, seconds: 1.5, connections: 50, pipelining: 1 },
     verify: { pairs: 5, batchMs: 50 },
     memory: { checkpoints: [1_000, 10_000, 20_000, 30_000], cacheMaxEntries: 10_000 },
+    limiter: { keys: 10_000, batch: 50_000, rounds: 3 },
   };
 }

@@ -2,7 +2,8 @@
 import os from 'node:os';
 import { count, ms, msDifference, ratio, verdict } from './format.ts';
 import type { HttpVerdict } from './http-report.ts';
-import { P99_TARGET_MS, THROUGHPUT_TARGET } from './http-report.ts';
+import { LIMITS_THROUGHPUT_TARGET, P99_TARGET_MS, THROUGHPUT_TARGET } from './http-report.ts';
+import { LIMITER_TARGET, type LimiterVerdict } from './limiter-report.ts';
 import type { MemoryVerdict } from './memory-report.ts';
 import type { BenchOptions } from './options.ts';
 import { VERIFY_TARGET } from './verify-bench.ts';
@@ -13,6 +14,7 @@ export interface BenchVerdicts {
   http?: HttpVerdict;
   verify?: VerifyVerdict;
   memory?: MemoryVerdict;
+  limiter?: LimiterVerdict;
 }
 
 /** A markdown section with a table of the figures, ready to paste into the README. */
@@ -21,6 +23,7 @@ export function readmeBlock(options: BenchOptions, verdicts: BenchVerdicts): str
     ...httpRows(verdicts.http),
     ...verifyRows(verdicts.verify),
     ...memoryRows(verdicts.memory),
+    ...limiterRows(verdicts.limiter),
   ];
   const day = new Date().toISOString().slice(0, 10);
   const machine = `Node ${process.version}, ${os.cpus().length} CPU cores, ${day}`;
@@ -43,8 +46,10 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
   const info = http.medians.get('keygate info');
   const warn = http.medians.get('keygate warn');
   const lean = http.medians.get('lean');
-  const { infoThroughput, infoP99, warnThroughput, warnP99, infoCpu } = http.comparisons;
-  if (!info || !warn || !lean) return [];
+  const limits = http.medians.get('keygate limits');
+  const { infoThroughput, infoP99, warnThroughput, warnP99, infoCpu, limitsThroughput } =
+    http.comparisons;
+  if (!info || !warn || !lean || !limits) return [];
 
   const judged = (met: boolean | undefined, target: string) => `${target} ${verdict(met ?? false)}`;
   const leanRps = `lean node:http verifier ${count(lean.requestsPerSecond)}`;
@@ -84,6 +89,13 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
       ratio(infoCpu.value),
       '',
     ],
+    [
+      '— req/s, key with 2 rate limits and credits',
+      count(limits.requestsPerSecond),
+      `plain key ${count(info.requestsPerSecond)}`,
+      ratio(limitsThroughput.value),
+      judged(limitsThroughput.met, `≥ ${ratio(LIMITS_THROUGHPUT_TARGET)}`),
+    ],
   ];
 }
 
@@ -111,6 +123,19 @@ function memoryRows(memory: MemoryVerdict | undefined): string[][] {
       `cache bound ${count(memory.bound)} entries`,
       `largest cache ${count(memory.largestCacheSize)}; ${perKey} B heap per cached key`,
       `bounded ${verdict(memory.cacheBounded && memory.rssLevelsOff)}`,
+    ],
+  ];
+}
+
+function limiterRows(limiter: LimiterVerdict | undefined): string[][] {
+  if (!limiter) return [];
+  return [
+    [
+      'in-memory rate limiter vs `RateLimiterMemory`, one limit per call, ops/s',
+      count(limiter.keygateOpsPerSecond),
+      `rate-limiter-flexible ${count(limiter.rateLimiterMemoryOpsPerSecond)}`,
+      ratio(limiter.ratio),
+      `≥ ${ratio(LIMITER_TARGET)} ${verdict(limiter.met)}`,
     ],
   ];
 }

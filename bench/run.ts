@@ -1,13 +1,18 @@
 /**
  * `npm run bench`: keygate's verification measured against baselines from the same run.
- * (a) HTTP verify against a lean node:http verifier and a bare node:http server;
+ * (a) HTTP verify against a lean node:http verifier and a bare node:http server, and of a key
+ * with rate limits and credits against a plain key;
  * (b) in-process verify of a cached key against hashing the key alone;
- * (c) resident memory with many distinct keys and the bounded cache.
+ * (c) resident memory with many distinct keys and the bounded cache;
+ * (d) the in-memory rate limiter against rate-limiter-flexible's RateLimiterMemory.
  */
 import os from 'node:os';
+import { count } from './format.ts';
 import { runHttpBench } from './http-bench.ts';
 import { profileKeygateAndLean } from './http-profile.ts';
 import { type HttpVerdict, httpTables, judgeHttp, serverProfileTables } from './http-report.ts';
+import { benchLimiter } from './limiter-bench.ts';
+import { judgeLimiter, type LimiterVerdict, limiterTables } from './limiter-report.ts';
 import { runMemoryBench } from './memory-bench.ts';
 import { judgeMemory, type MemoryVerdict, memoryTables } from './memory-report.ts';
 import { type BenchOptions, parseBenchOptions, UsageError } from './options.ts';
@@ -62,6 +67,18 @@ async function memoryPart(options: BenchOptions): Promise<MemoryVerdict> {
   return judged;
 }
 
+/** Part (d). */
+async function limiterPart(options: BenchOptions): Promise<LimiterVerdict> {
+  const { keys, batch, rounds } = options.limiter;
+  say('(d) Rate limiter in process: MemoryCounters.consume against RateLimiterMemory.consume,');
+  const shape = `${rounds} pairs of ${count(batch)}-call batches`;
+  say(`    one limit per call, no denials, over ${count(keys)} keys: ${shape}`);
+  const result = await benchLimiter(options.limiter);
+  const judged = judgeLimiter(result);
+  say(`\n${limiterTables(result, judged)}`);
+  return judged;
+}
+
 async function runParts(options: BenchOptions): Promise<BenchVerdicts> {
   const verdicts: BenchVerdicts = {};
   if (options.parts.has('http')) {
@@ -75,6 +92,10 @@ async function runParts(options: BenchOptions): Promise<BenchVerdicts> {
   if (options.parts.has('memory')) {
     say(RULE);
     verdicts.memory = await memoryPart(options);
+  }
+  if (options.parts.has('limiter')) {
+    say(RULE);
+    verdicts.limiter = await limiterPart(options);
   }
   return verdicts;
 }
