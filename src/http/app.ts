@@ -23,6 +23,7 @@ import { registerIdentityRoutes } from './routes/identities.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
 import { registerRateLimitRoutes } from './routes/ratelimits.ts';
 import { registerRootKeyRoutes } from './routes/root-keys.ts';
+import { registerUsageRoutes } from './routes/usage.ts';
 import { registerVerifyRoutes } from './routes/verify.ts';
 import { registerWorkspaceRoutes } from './routes/workspaces.ts';
 import { validatorCompiler } from './validation.ts';
@@ -131,6 +132,7 @@ export async function buildApp(options: AppOptions) {
       registerAuditRoutes(v1, options.keygate);
       registerIdentityRoutes(v1, options.keygate);
       registerRateLimitRoutes(v1, options.keygate);
+      registerUsageRoutes(v1, options.keygate);
     },
     { prefix: '/v1' },
   );

@@ -5,7 +5,7 @@ import { type Static, Type } from 'typebox';
  * surrogates (no database can store them as sent). Ajv matches in Unicode mode, where a
  * surrogate range matches only unpaired halves.
  */
-const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\uD800-\\uDFFF]*$';
+export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\uD800-\\uDFFF]*$';
 const PERMISSION = '^[A-Za-z0-9_.:*-]+$';
 const ID = '^[A-Za-z0-9_]+$';
 const PREFIX = '^[a-z0-9_]+$';

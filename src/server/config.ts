@@ -12,6 +12,14 @@ export interface ServerConfig {
   trustProxy: boolean;
   cacheMaxKeys: number;
   cacheTtlMs: number;
+  /** Counting verifications for `/v1/usage` and `lastUsedAt`; on unless turned off. */
+  usageEnabled: boolean;
+  usageFlushIntervalMs: number;
+  usageFlushEvents: number;
+  /** How many days each granularity of usage is kept. */
+  usageRetentionDays: { minute: number; hour: number; day: number };
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 /** A setting that keygate cannot start with; the message names the variable. */
@@ -50,7 +58,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     trustProxy: env.KEYGATE_TRUST_PROXY === 'true',
     cacheMaxKeys: integer(env, 'KEYGATE_CACHE_MAX_KEYS', 100_000, 1, 10_000_000),
     cacheTtlMs: integer(env, 'KEYGATE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
+    usageEnabled: usageEnabled(env.KEYGATE_USAGE),
+    usageFlushIntervalMs: integer(env, 'KEYGATE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
+    usageFlushEvents: integer(env, 'KEYGATE_USAGE_FLUSH_EVENTS', 10_000, 1, 10_000_000),
+    usageRetentionDays: {
+      minute: integer(env, 'KEYGATE_USAGE_RETENTION_MINUTE_DAYS', 7, 1, 3_650),
+      hour: integer(env, 'KEYGATE_USAGE_RETENTION_HOUR_DAYS', 90, 1, 3_650),
+      day: integer(env, 'KEYGATE_USAGE_RETENTION_DAY_DAYS', 730, 1, 36_500),
+    },
+    metricsToken: metricsToken(env.KEYGATE_METRICS_TOKEN),
   };
+}
+
+function usageEnabled(text: string | undefined): boolean {
+  const value = nonEmpty(text) ?? 'on';
+  if (value !== 'on' && value !== 'off') throw new ConfigError('KEYGATE_USAGE must be on or off');
+  return value === 'on';
+}
+
+function metricsToken(text: string | undefined): string | undefined {
+  const token = nonEmpty(text);
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError('KEYGATE_METRICS_TOKEN must be at least 16 characters long');
+  }
+  return token;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

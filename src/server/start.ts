@@ -69,8 +69,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     counters,
     pepper,
     cache: { maxEntries: config.cacheMaxKeys, ttlMs: config.cacheTtlMs },
+    usage: {
+      enabled: config.usageEnabled,
+      flushIntervalMs: config.usageFlushIntervalMs,
+      flushEvents: config.usageFlushEvents,
+      retention: retentionMs(config.usageRetentionDays),
+    },
+    onUsageWriteError: (error) => logger.error({ err: error }, 'usage counts not written yet'),
   });
   await bootstrap(keygate, config, logger);
+  const pruning = startPruning(keygate, logger);
 
   const app = await buildApp({ keygate, logger, trustProxy: config.trustProxy });
   const url = await app.listen({ port: config.port, host: config.host });
@@ -81,6 +89,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     keygate,
     url,
     async stop() {
+      clearInterval(pruning);
       await app.close();
       await keygate.close();
       await counters.close();
@@ -88,6 +97,29 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       logLines.close();
     },
   };
+}
+
+const PRUNE_INTERVAL_MS = 60 * 60_000;
+const DAY_MS = 86_400_000;
+
+function retentionMs(days: ServerConfig['usageRetentionDays']) {
+  return { minute: days.minute * DAY_MS, hour: days.hour * DAY_MS, day: days.day * DAY_MS };
+}
+
+/** Deletes usage buckets past their retention now, then every hour. */
+function startPruning(keygate: Keygate, logger: pino.Logger): NodeJS.Timeout {
+  const prune = () => {
+    keygate.usage.prune().then(
+      (pruned) => {
+        if (pruned > 0) logger.info({ pruned }, 'pruned usage buckets past their retention');
+      },
+      (error: unknown) => logger.error({ err: error }, 'usage pruning failed'),
+    );
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 async function openStore(config: ServerConfig): Promise<Store> {

@@ -23,6 +23,12 @@ import {
   type RecordCacheOptions,
 } from './record-cache.ts';
 import { RootKeyService } from './root-keys.ts';
+import { DEFAULT_USAGE_RETENTION, type UsageRetention, UsageService } from './usage.ts';
+import {
+  DEFAULT_USAGE_RECORDER_OPTIONS,
+  UsageRecorder,
+  type UsageRecorderOptions,
+} from './usage-recorder.ts';
 import { VerifyService } from './verify.ts';
 import { WorkspaceService } from './workspaces.ts';
 
@@ -35,6 +41,9 @@ export interface KeygateOptions {
   /** How every node hears of changed records; this process alone by default. */
   invalidations?: InvalidationChannel;
   cache?: Partial<RecordCacheOptions>;
+  usage?: Partial<UsageRecorderOptions> & { retention?: Partial<UsageRetention> };
+  /** Told of every usage write that failed; its counts are kept for the next one. */
+  onUsageWriteError?: (error: unknown) => void;
 }
 
 /** All of keygate's services, wired to one store and one set of counters. */
@@ -51,7 +60,13 @@ export interface Keygate {
   identities: IdentityService;
   ratelimits: RateLimitService;
   verifier: VerifyService;
-  /** Commits every credit charge taken and stops listening; backends are closed by their opener. */
+  usage: UsageService;
+  /** Counts verifications and writes them behind. */
+  usageRecorder: UsageRecorder;
+  /**
+   * Commits every credit charge taken, writes the usage counted and stops listening; backends
+   * are closed by their opener.
+   */
   close(): Promise<void>;
 }
 
@@ -82,6 +97,11 @@ export function createKeygate(options: KeygateOptions): Keygate {
     for (const cache of Object.values(caches)) cache.delete(key);
   });
 
+  const usageRecorder = new UsageRecorder(
+    store,
+    { ...DEFAULT_USAGE_RECORDER_OPTIONS, ...options.usage },
+    options.onUsageWriteError,
+  );
   const audit = new AuditLog(store, clock);
   const balances = new CreditBalances(clock);
   const ledger = new CreditLedger(store);
@@ -104,6 +124,7 @@ export function createKeygate(options: KeygateOptions): Keygate {
     identities,
     counters,
     ledger,
+    usage: usageRecorder,
   });
 
   return {
@@ -114,15 +135,21 @@ export function createKeygate(options: KeygateOptions): Keygate {
     rootKeys,
     workspaces: new WorkspaceService(store, audit, rootKeys, clock),
     apis,
-    keys: new KeyService(store, apis, audit, pepper, clock, invalidations, balances),
+    keys: new KeyService(store, apis, audit, pepper, clock, invalidations, balances, usageRecorder),
     identities,
     ratelimits: new RateLimitService(store, audit, counters, clock, invalidations, {
       exact: caches.overrides,
       patterns: caches.overridePatterns,
     }),
     verifier,
+    usage: new UsageService(store, clock, {
+      ...DEFAULT_USAGE_RETENTION,
+      ...options.usage?.retention,
+    }),
+    usageRecorder,
     async close() {
       await ledger.drain();
+      await usageRecorder.close();
       unsubscribe();
     },
   };

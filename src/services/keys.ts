@@ -18,6 +18,7 @@ import { balanceCacheKey, type CreditBalances, type CreditsOperation } from './c
 import { invalidField, KeygateError, notFound } from './errors.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
 import type { InvalidationChannel } from './record-cache.ts';
+import type { UsageRecorder } from './usage-recorder.ts';
 
 /** The largest `meta` accepted, measured as JSON text. */
 export const MAX_META_BYTES = 16 * 1024;
@@ -55,6 +56,7 @@ export class KeyService {
     private readonly clock: Clock,
     private readonly invalidations: InvalidationChannel,
     private readonly balances: CreditBalances,
+    private readonly usage: UsageRecorder,
   ) {}
 
   async create(actor: Actor, apiId: string, input: NewKey): Promise<CreatedKey> {
@@ -97,7 +99,7 @@ export class KeyService {
       filter,
       toPageRequest(options),
     );
-    return toCursorPage(page, (key) => key);
+    return toCursorPage(page, (key) => this.withLatestUse(key));
   }
 
   /** Reads one key: 404 when absent, then 403 without `api.<apiId>.<permission>`. */
@@ -106,7 +108,14 @@ export class KeyService {
     if (!key) throw notFound('key', id);
 
     requirePermission(actor, `api.${key.apiId}.${permission}`);
-    return key;
+    return this.withLatestUse(key);
+  }
+
+  /** The key with `lastUsedAt` from verifications counted here and not yet written, if later. */
+  private withLatestUse(key: KeyRecord): KeyRecord {
+    const pending = this.usage.pendingLastUse(key.id);
+    if (pending === undefined || (key.lastUsedAt ?? 0) >= pending) return key;
+    return { ...key, lastUsedAt: pending };
   }
 
   async update(actor: Actor, id: string, patch: KeySettings): Promise<KeyRecord> {

@@ -17,6 +17,7 @@ import { KeygateError } from './errors.ts';
 import type { IdentityService } from './identities.ts';
 import { type NamedLimit, resolveLimits } from './limits.ts';
 import type { RecordCache } from './record-cache.ts';
+import type { UsageRecorder } from './usage-recorder.ts';
 
 /** Every answer a verification can give, in the order the checks run. */
 export const VERIFY_CODES = [
@@ -42,6 +43,8 @@ export interface VerifyRequest {
   cost?: number | undefined;
   /** Named limits to apply besides the automatic ones; each must exist on the key or identity. */
   ratelimits?: NamedLimit[] | undefined;
+  /** Labels to count the verification under in usage, besides its key, API and customer. */
+  tags?: string[] | undefined;
 }
 
 /** The outcome of a verification; `key` is present whenever the key was found. */
@@ -65,6 +68,7 @@ export interface VerifyDependencies {
   identities: IdentityService;
   counters: Counters;
   ledger: CreditLedger;
+  usage: UsageRecorder;
 }
 
 /** What a found key's verification goes on with once its own checks pass. */
@@ -95,8 +99,32 @@ export class VerifyService {
     return this.deps.cache.size;
   }
 
-  /** Verifies a key for a caller; a request that cannot be understood throws a 400. */
+  /**
+   * Verifies a key for a caller, and counts the verification whatever its outcome; a request
+   * that cannot be understood throws a 400 and counts as none.
+   */
   verify(actor: Actor, request: VerifyRequest): Soon<VerifyOutcome> {
+    const outcome = this.outcomeOf(actor, request);
+    if (outcome instanceof Promise)
+      return outcome.then((done) => this.counted(actor, request, done));
+    return this.counted(actor, request, outcome);
+  }
+
+  private counted(actor: Actor, request: VerifyRequest, outcome: VerifyOutcome): VerifyOutcome {
+    const { key } = outcome;
+    this.deps.usage.record({
+      workspaceId: actor.workspaceId,
+      apiId: key?.apiId ?? request.apiId,
+      keyId: key?.id,
+      externalId: key?.externalId,
+      code: outcome.code,
+      tags: request.tags,
+      at: this.deps.clock(),
+    });
+    return outcome;
+  }
+
+  private outcomeOf(actor: Actor, request: VerifyRequest): Soon<VerifyOutcome> {
     const query = request.permissions === undefined ? undefined : parseQuery(request.permissions);
     if (!isWellFormedKey(request.key)) return MALFORMED;
 

@@ -1042,6 +1042,49 @@ const AUDIT_QUERIES: QueryValue[] = [
   ['a known action', 'action=key.create', null],
 ];
 
+const USAGE_QUERIES: QueryValue[] = [
+  ['granularity=week', 'granularity=week', 'query.granularity'],
+  ['granularity twice', 'granularity=hour&granularity=day', 'query.granularity'],
+  ['from that is no time', 'from=yesterday', 'query.from'],
+  ['from with a NUL byte', 'from=2026-01-01T00:00:00Z%00', 'query.from'],
+  ['from of 10,000 characters', `from=${TEN_THOUSAND}`, 'query.from'],
+  ['to as a number', 'to=1700000000000', 'query.to'],
+  ['from after to', 'from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+  ['from equal to to', 'from=2026-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+  [
+    '1,501 minute buckets',
+    'granularity=minute&from=2026-01-01T00:00:00Z&to=2026-01-02T01:01:00Z',
+    'query.from',
+  ],
+  ['ten years of hours', 'from=2016-01-01T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+  ['a leap second', 'from=2026-06-30T23:59:60Z', 'query.from'],
+  ['apiId with SQL', `apiId=${encodeURIComponent("' OR 1=1 --")}`, 'query.apiId'],
+  ['keyId of 5,000 characters', `keyId=${'k'.repeat(5000)}`, 'query.keyId'],
+  ['keyId with apiId', 'keyId=key_x&apiId=api_x', 'query.keyId'],
+  ['externalId with a NUL byte', 'externalId=a%00', 'query.externalId'],
+  ['an empty tag', 'tag=', 'query.tag'],
+  ['a tag of 129 characters', `tag=${'t'.repeat(129)}`, 'query.tag'],
+  ['an unknown parameter', 'isAdmin=true', 'query.isAdmin'],
+  ['a unicode externalId and tag', `externalId=${encodeURIComponent('客户 🚀')}&tag=β`, null],
+  [
+    'a day of minutes',
+    'granularity=minute&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z',
+    null,
+  ],
+];
+
+const TOP_QUERIES: QueryValue[] = [
+  ['by=api', 'by=api', 'query.by'],
+  ['metric=errors', 'metric=errors', 'query.metric'],
+  ['limit=0', 'limit=0', 'query.limit'],
+  ['limit=101', 'limit=101', 'query.limit'],
+  ['limit=1.5', 'limit=1.5', 'query.limit'],
+  ['from after to', 'from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+  ['an unknown parameter', 'apiId=api_x', 'query.apiId'],
+  ['identities by denials', 'by=identity&metric=denials&limit=5', null],
+  ['keys by one code', 'metric=RATE_LIMITED', null],
+];
+
 /** Only refusals: an accepted DELETE would revoke the fixture's key. */
 const DELETE_QUERIES: QueryValue[] = [
   ['permanent=yes', 'permanent=yes', 'query.permanent'],
@@ -1078,6 +1121,8 @@ export const QUERY_ROUTES: QueryRoute[] = [
     url: () => '/v1/identities',
     queries: LIST_QUERIES,
   },
+  { route: 'GET /v1/usage', method: 'GET', url: () => '/v1/usage', queries: USAGE_QUERIES },
+  { route: 'GET /v1/usage/top', method: 'GET', url: () => '/v1/usage/top', queries: TOP_QUERIES },
   {
     route: 'DELETE /v1/keys/:keyId',
     method: 'DELETE',

@@ -83,11 +83,13 @@ async function populate(t: TestApp, rootKey: string, word: string): Promise<Work
 }
 
 /** Everything workspace A's root key can see of A, to compare before and after the probes. */
+/** A's records as its own root key reads them. `lastUsedAt` is left out: A's own verifications
+ * in these tests move it. */
 async function snapshot(t: TestApp, a: Workspace) {
   const get = async (url: string) => {
     const answer = await t.request({ method: 'GET', url, rootKey: a.rootKey });
     assert.equal(answer.status, 200, `${url}: ${answer.text}`);
-    return answer.body;
+    return JSON.parse(answer.text, (field, value) => (field === 'lastUsedAt' ? undefined : value));
   };
   return {
     api: await get(`/v1/apis/${a.apiId}`),
@@ -164,6 +166,8 @@ for (const kind of storeKinds) {
       ],
       ['reads the override', () => asB('GET', '/v1/ratelimits/logins/overrides/alpha-caller')],
       ['deletes the override', () => asB('DELETE', '/v1/ratelimits/logins/overrides/alpha-caller')],
+      ['reads the usage of a key', () => asB('GET', `/v1/usage?keyId=${a.keyId}`)],
+      ['reads the usage of the API', () => asB('GET', `/v1/usage?apiId=${a.apiId}`)],
     ];
 
     for (const [name, probe] of probes) {
@@ -171,6 +175,25 @@ for (const kind of storeKinds) {
         assertHidden(await probe());
       });
     }
+
+    it("counts none of A's verifications in B's usage, and B's in A's as NOT_FOUND only", async () => {
+      await asB('POST', '/v1/keys/verify', { key: a.key });
+      await t.keygate.usageRecorder.flush();
+
+      const usageOf = async (rootKey: string, query: string) => {
+        const answer = await sendAs(t, rootKey, 'GET', `/v1/usage${query}`);
+        assert.equal(answer.status, 200, answer.text);
+        return bodyOf(answer).totals as Record<string, number>;
+      };
+      assert.ok(((await usageOf(b.rootKey, '')).NOT_FOUND ?? 0) >= 1);
+      assert.equal((await usageOf(a.rootKey, `?keyId=${a.keyId}`)).NOT_FOUND, 0);
+      const top = bodyOf(await asB('GET', '/v1/usage/top?limit=100')).items as { id: string }[];
+      const aKeys = [a.keyId, a.targetKeyId, a.sharedNameKeyId];
+      assert.deepEqual(
+        top.filter((item) => aKeys.includes(item.id)),
+        [],
+      );
+    });
 
     it("finds none of A's audit events by A's target ids", async () => {
       for (const targetId of [a.apiId, a.keyId, a.targetKeyId, ...a.rootKeyIds]) {

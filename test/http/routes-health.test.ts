@@ -21,6 +21,8 @@ const V1_OPERATIONS: Record<string, string[]> = {
   '/v1/ratelimits/{namespace}/limit': ['post'],
   '/v1/ratelimits/{namespace}/overrides/{identifier}': ['delete', 'get', 'put'],
   '/v1/audit': ['get'],
+  '/v1/usage': ['get'],
+  '/v1/usage/top': ['get'],
 };
 
 for (const kind of storeKinds) {

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Keygate } from '../../services/keygate.ts';
 import { VERIFY_CODES, type VerifyCode, type VerifyOutcome } from '../../services/verify.ts';
 import type { Router } from '../router.ts';
-import { Id, Meta, Nullable } from '../schemas.ts';
+import { Id, Meta, Nullable, PRINTABLE } from '../schemas.ts';
 import { iso } from '../views.ts';
 
 /** The body of a verify request; the Fastify route and the fast path both validate by it. */
@@ -30,7 +30,12 @@ export const VerifyBody = Type.Object(
         { maxItems: 50 },
       ),
     ),
-    tags: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 20 })),
+    tags: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE }), {
+        maxItems: 20,
+        description: 'labels to count the verification under in usage',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
