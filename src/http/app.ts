@@ -15,12 +15,14 @@ import type { Keygate } from '../services/keygate.ts';
 import { authenticate } from './authenticate.ts';
 import { BODY_LIMIT, parseJsonBody } from './body.ts';
 import { createFastVerify, type FastVerify } from './fast-verify.ts';
+import { KeygateMetrics } from './metrics.ts';
 import { handleError, sendProblem } from './problem.ts';
 import { registerApiRoutes } from './routes/apis.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerIdentityRoutes } from './routes/identities.ts';
 import { registerKeyRoutes } from './routes/keys.ts';
+import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerRateLimitRoutes } from './routes/ratelimits.ts';
 import { registerRootKeyRoutes } from './routes/root-keys.ts';
 import { registerUsageRoutes } from './routes/usage.ts';
@@ -46,14 +48,20 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Trust `X-Forwarded-For` from a proxy in front of keygate. */
   trustProxy?: boolean;
+  /** Where `/metrics` reads from; the app makes its own when none is given. */
+  metrics?: KeygateMetrics;
+  /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
+  metricsToken?: string | undefined;
 }
 
 /** Builds the HTTP API over keygate's services. */
 export async function buildApp(options: AppOptions) {
+  const metrics = options.metrics ?? new KeygateMetrics();
+  metrics.observe(options.keygate);
   let fastVerify: FastVerify | undefined;
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
-    logController: new RequestLog(),
+    logController: new RequestLog(metrics),
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
     genReqId: () => newRequestId(),
@@ -83,6 +91,7 @@ export async function buildApp(options: AppOptions) {
   });
   fastVerify = createFastVerify({
     keygate: options.keygate,
+    metrics,
     log: app.log,
     trustProxy: options.trustProxy ?? false,
     closing: () => closing,
@@ -110,6 +119,7 @@ export async function buildApp(options: AppOptions) {
 
   await registerDocs(app);
   registerHealthRoutes(app, options.keygate);
+  registerMetricsRoute(app, metrics, options.metricsToken);
   await app.register(
     async (v1) => {
       v1.decorateRequest('actor', undefined as unknown as Actor);
@@ -128,7 +138,7 @@ export async function buildApp(options: AppOptions) {
       registerRootKeyRoutes(v1, options.keygate);
       registerApiRoutes(v1, options.keygate);
       registerKeyRoutes(v1, options.keygate);
-      registerVerifyRoutes(v1, options.keygate);
+      registerVerifyRoutes(v1, options.keygate, metrics);
       registerAuditRoutes(v1, options.keygate);
       registerIdentityRoutes(v1, options.keygate);
       registerRateLimitRoutes(v1, options.keygate);
@@ -142,6 +152,10 @@ export async function buildApp(options: AppOptions) {
 
 /** One log line per request, when it completes: never a header, a body or a secret. */
 class RequestLog extends LogController {
+  constructor(private readonly metrics: KeygateMetrics) {
+    super();
+  }
+
   override incomingRequest(): void {}
 
   override requestCompleted(
@@ -157,6 +171,7 @@ class RequestLog extends LogController {
     };
     if (error) reply.log.error({ ...line, err: error }, 'request failed');
     else reply.log.info(line, 'request');
+    this.metrics.answered(line.method, line.route ?? 'unmatched', line.status);
   }
 }
 

@@ -5,8 +5,9 @@ import type { Keygate } from '../services/keygate.ts';
 import type { VerifyRequest } from '../services/verify.ts';
 import { authenticate } from './authenticate.ts';
 import { BodyAbortedError, parseJsonBody, readBody, TOO_LARGE } from './body.ts';
+import type { KeygateMetrics } from './metrics.ts';
 import { type Problem, problemBody, problemOf, statusOf, validationProblem } from './problem.ts';
-import { VerifyBody, verifyResult } from './routes/verify.ts';
+import { VerifyBody, verifyMeasured, verifyResult } from './routes/verify.ts';
 import { compileBodySchema } from './validation.ts';
 
 const ROUTE = '/v1/keys/verify';
@@ -27,6 +28,7 @@ const validateVerifyBody = compileBodySchema(VerifyBody);
 
 export interface FastVerifyOptions {
   keygate: Keygate;
+  metrics: KeygateMetrics;
   log: FastifyBaseLogger;
   /** Take the client address from `X-Forwarded-For`. */
   trustProxy: boolean;
@@ -73,7 +75,7 @@ async function serveVerify(
     const input = parseVerifyBody(body);
     if ('problem' in input) return exchange.problem(input.problem);
 
-    const verifying = options.keygate.verifier.verify(actor, input.request);
+    const verifying = verifyMeasured(options.keygate, options.metrics, actor, input.request);
     const outcome = verifying instanceof Promise ? await verifying : verifying;
     exchange.answer(200, JSON_TYPE, JSON.stringify(verifyResult(outcome)));
   } catch (error) {
@@ -127,6 +129,7 @@ class Exchange {
   private log(status: number): void {
     const ms = Math.round((performance.now() - this.#started) * 100) / 100;
     this.options.log.info({ reqId: this.id, method: 'POST', route: ROUTE, status, ms }, 'request');
+    this.options.metrics.answered('POST', ROUTE, status);
   }
 }
 

@@ -5,11 +5,13 @@ import { pino } from 'pino';
 import { createPepper } from '../core/hashing.ts';
 import { MemoryCounters } from '../counters/memory/memory-counters.ts';
 import { buildApp, type KeygateApp } from '../http/app.ts';
+import { KeygateMetrics } from '../http/metrics.ts';
 import { createKeygate, type Keygate } from '../services/keygate.ts';
 import { openPostgresStore } from '../store/postgres/postgres-store.ts';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { ConfigError, loadConfig, type ServerConfig } from './config.ts';
+import { instrumentStore } from './instrumented-store.ts';
 import { LogDestination } from './log-destination.ts';
 
 /** A started server and how to stop it. */
@@ -57,7 +59,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const logger = pino({ level: config.logLevel, base: { service: 'keygate' } }, logLines);
   await mkdir(config.dataDir, { recursive: true });
 
-  const store = await openStore(config);
+  const metrics = new KeygateMetrics();
+  const store = instrumentStore(await openStore(config), metrics.storeDuration);
   await store.migrate();
   const pepper = createPepper(config.pepper ?? (await dataDirPepper(config.dataDir)));
   // A balance is held longer than a cached record can be stale (see MemoryCountersOptions).
@@ -80,7 +83,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await bootstrap(keygate, config, logger);
   const pruning = startPruning(keygate, logger);
 
-  const app = await buildApp({ keygate, logger, trustProxy: config.trustProxy });
+  const app = await buildApp({
+    keygate,
+    logger,
+    trustProxy: config.trustProxy,
+    metrics,
+    metricsToken: config.metricsToken,
+  });
   const url = await app.listen({ port: config.port, host: config.host });
   logger.info({ url, store: store.kind }, 'keygate is listening');
 

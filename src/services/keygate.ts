@@ -17,6 +17,7 @@ import { IdentityService } from './identities.ts';
 import { KeyService } from './keys.ts';
 import { RateLimitService } from './ratelimits.ts';
 import {
+  type CacheStats,
   type InvalidationChannel,
   LocalInvalidationChannel,
   RecordCache,
@@ -63,6 +64,8 @@ export interface Keygate {
   usage: UsageService;
   /** Counts verifications and writes them behind. */
   usageRecorder: UsageRecorder;
+  /** How each record cache has done since start, by what it holds. */
+  cacheStats(): Record<string, CacheStats>;
   /**
    * Commits every credit charge taken, writes the usage counted and stops listening; backends
    * are closed by their opener.
@@ -147,6 +150,8 @@ export function createKeygate(options: KeygateOptions): Keygate {
       ...options.usage?.retention,
     }),
     usageRecorder,
+    cacheStats: () =>
+      Object.fromEntries(Object.entries(caches).map(([name, cache]) => [name, cache.stats])),
     async close() {
       await ledger.drain();
       await usageRecorder.close();

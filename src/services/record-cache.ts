@@ -31,6 +31,13 @@ export interface RecordCacheOptions {
 
 const ABSENT = Symbol('absent');
 
+/** How a cache has done since start; a remembered "no such record" counts as a hit. */
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  size: number;
+}
+
 /**
  * A bounded in-process cache of records by the hash of their secret. `get` answers the record,
  * `null` when the store is known to hold none, or `undefined` when the store must be asked.
@@ -39,6 +46,8 @@ export class RecordCache<V extends object> {
   readonly #entries: LRUCache<string, V | typeof ABSENT>;
   readonly #missTtlMs: number;
   readonly #loads = new Map<string, Load<V>>();
+  #hits = 0;
+  #misses = 0;
 
   /**
    * TTLs run on the wall clock, or on `clock` when one is given: the services' clock, for a
@@ -53,7 +62,14 @@ export class RecordCache<V extends object> {
 
   get(hash: string): V | null | undefined {
     const entry = this.#entries.get(hash);
+    if (entry === undefined) this.#misses += 1;
+    else this.#hits += 1;
     return entry === ABSENT ? null : entry;
+  }
+
+  /** Lookups answered from the cache and lookups that had to ask the store, since start. */
+  get stats(): CacheStats {
+    return { hits: this.#hits, misses: this.#misses, size: this.#entries.size };
   }
 
   set(hash: string, record: V | undefined): void {

@@ -1,6 +1,14 @@
 import { Type } from 'typebox';
+import type { Soon } from '../../core/soon.ts';
+import type { Actor } from '../../services/actor.ts';
 import type { Keygate } from '../../services/keygate.ts';
-import { VERIFY_CODES, type VerifyCode, type VerifyOutcome } from '../../services/verify.ts';
+import {
+  VERIFY_CODES,
+  type VerifyCode,
+  type VerifyOutcome,
+  type VerifyRequest,
+} from '../../services/verify.ts';
+import type { KeygateMetrics } from '../metrics.ts';
 import type { Router } from '../router.ts';
 import { Id, Meta, Nullable, PRINTABLE } from '../schemas.ts';
 import { iso } from '../views.ts';
@@ -94,7 +102,23 @@ export function verifyResult(outcome: VerifyOutcome) {
   };
 }
 
-export function registerVerifyRoutes(app: Router, keygate: Keygate): void {
+/** Verifies, and counts the verification and its time in `metrics`; at once when cached. */
+export function verifyMeasured(
+  keygate: Keygate,
+  metrics: KeygateMetrics,
+  actor: Actor,
+  request: VerifyRequest,
+): Soon<VerifyOutcome> {
+  const started = performance.now();
+  const measured = (outcome: VerifyOutcome) => {
+    metrics.verified(outcome.code, (performance.now() - started) / 1000);
+    return outcome;
+  };
+  const verifying = keygate.verifier.verify(actor, request);
+  return verifying instanceof Promise ? verifying.then(measured) : measured(verifying);
+}
+
+export function registerVerifyRoutes(app: Router, keygate: Keygate, metrics: KeygateMetrics): void {
   app.post(
     '/keys/verify',
     {
@@ -105,6 +129,7 @@ export function registerVerifyRoutes(app: Router, keygate: Keygate): void {
         response: { 200: VerifyResult },
       },
     },
-    async (request) => verifyResult(await keygate.verifier.verify(request.actor, request.body)),
+    async (request) =>
+      verifyResult(await verifyMeasured(keygate, metrics, request.actor, request.body)),
   );
 }
