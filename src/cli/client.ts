@@ -12,6 +12,8 @@ import type {
   Page,
   Problem,
   UpdateKeyInput,
+  UsageQuery,
+  UsageView,
   VerifyInput,
   VerifyView,
 } from './types.ts';
@@ -145,6 +147,16 @@ export class KeygateClient {
     await this.request('DELETE', overridePath(namespace, identifier));
   }
 
+  /** Verifications by code, bucket by bucket. */
+  usage(query: UsageQuery): Promise<UsageView> {
+    return this.request('GET', '/v1/usage', { query: { ...query } });
+  }
+
+  /** The same as CSV: `time` and a column per verify code, a row per bucket. */
+  usageCsv(query: UsageQuery): Promise<string> {
+    return this.request('GET', '/v1/usage', { query: { ...query }, accept: 'text/csv' });
+  }
+
   /** Verifies a key as an API would. */
   verifyKey(input: VerifyInput): Promise<VerifyView> {
     return this.request('POST', '/v1/keys/verify', { body: input });
@@ -154,10 +166,10 @@ export class KeygateClient {
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; query?: Query } = {},
+    options: { body?: unknown; query?: Query; accept?: string } = {},
   ): Promise<T> {
     const url = this.url(path, options.query);
-    const response = await this.send(url, method, options.body);
+    const response = await this.send(url, method, options.body, options.accept);
     const body = await readBody(response);
 
     if (!response.ok) throw new ApiProblemError(response.status, toProblem(response, body), body);
@@ -172,8 +184,13 @@ export class KeygateClient {
     return url;
   }
 
-  private async send(url: URL, method: string, body: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.rootKey}` };
+  private async send(
+    url: URL,
+    method: string,
+    body: unknown,
+    accept = 'application/json',
+  ): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.rootKey}`, accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
 
     try {

@@ -59,3 +59,21 @@ export function duration(ms: number): string {
   for (const [unit, size] of units) if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/**
+ * A sparkline of `values` in at most `width` characters: neighbouring values are summed when
+ * there are more, zero is the lowest bar, the largest value the highest.
+ */
+export function sparkline(values: readonly number[], width = 60): string {
+  const group = Math.max(1, Math.ceil(values.length / width));
+  const sums: number[] = [];
+  for (let start = 0; start < values.length; start += group) {
+    sums.push(values.slice(start, start + group).reduce((sum, value) => sum + value, 0));
+  }
+  const top = Math.max(0, ...sums);
+  return sums
+    .map((sum) => (sum === 0 ? BARS[0] : BARS[Math.max(1, Math.ceil((sum / top) * 7))]))
+    .join('');
+}

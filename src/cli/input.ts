@@ -161,3 +161,18 @@ export function parseNamedLimit(
   const named = cost === undefined ? { name } : { name, cost: parseCount(cost) };
   return [...(previous ?? []), named];
 }
+
+/**
+ * Parses a point in time: an ISO 8601 time, or a duration with a unit counted back from
+ * `now` (`24h` is a day ago), as the API's ISO text.
+ */
+export function parseSince(text: string, now = Date.now()): string {
+  const value = text.trim();
+  if (/^\d+(ms|s|m|h|d|w)$/.test(value)) return new Date(now - parseDuration(value)).toISOString();
+
+  const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(time)) {
+    throw new InvalidArgumentError('Expected an ISO 8601 time, or a duration back from now (24h).');
+  }
+  return new Date(time).toISOString();
+}

@@ -12,6 +12,7 @@ import { registerIdentityCommands } from './commands/identities.ts';
 import { registerKeyCommands } from './commands/keys.ts';
 import { registerRateLimitCommands } from './commands/ratelimit.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerUsageCommand } from './commands/usage.ts';
 import { registerVerifyCommand } from './commands/verify.ts';
 import { EXIT_USAGE, reportError } from './errors.ts';
 
@@ -31,6 +32,7 @@ function buildProgram(): Command {
   registerIdentityCommands(program);
   registerRateLimitCommands(program);
   registerVerifyCommand(program);
+  registerUsageCommand(program);
   return program;
 }
 

@@ -178,3 +178,23 @@ export interface VerifyInput {
   cost?: number;
   ratelimits?: { name: string; cost?: number }[];
 }
+
+/** The filters and range of `GET /v1/usage`. */
+export interface UsageQuery {
+  apiId?: string | undefined;
+  keyId?: string | undefined;
+  externalId?: string | undefined;
+  tag?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  granularity?: string | undefined;
+}
+
+/** The answer of `GET /v1/usage`: a point per bucket, counts by verify code. */
+export interface UsageView {
+  granularity: string;
+  from: string;
+  to: string;
+  series: { time: string; counts: Record<string, number> }[];
+  totals: Record<string, number>;
+}

@@ -7,6 +7,7 @@ import {
   renderFields,
   renderTable,
   shortDate,
+  sparkline,
   text,
 } from './format.ts';
 import type {
@@ -18,6 +19,7 @@ import type {
   LimitAnswerView,
   OverrideView,
   RateLimitView,
+  UsageView,
   VerifyView,
 } from './types.ts';
 
@@ -215,4 +217,23 @@ export function overrideBlock(override: OverrideView): string {
     ['id', override.id],
     ['updated', shortDate(override.updatedAt, true)],
   ]);
+}
+
+/**
+ * Usage for a person: the range, then a row per outcome seen (VALID always) with its total
+ * and its trend over the buckets.
+ */
+export function usageReport(usage: UsageView): string {
+  const buckets = usage.series.length;
+  const range = `${shortDate(usage.from)} to ${shortDate(usage.to)}`;
+  const heading = `Verifications by ${usage.granularity}, ${range} (${buckets} buckets)`;
+  const codes = Object.keys(usage.totals).filter(
+    (code) => code === 'VALID' || (usage.totals[code] ?? 0) > 0,
+  );
+  const rows = codes.map((code) => [
+    code,
+    (usage.totals[code] ?? 0).toLocaleString('en-US'),
+    sparkline(usage.series.map((point) => point.counts[code] ?? 0)),
+  ]);
+  return `${heading}\n\n${renderTable(['OUTCOME', 'TOTAL', 'TREND'], rows)}`;
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   freePort,
   KEYGATE_BIN,
@@ -407,5 +408,37 @@ describe('keygate command line against a real server', () => {
     assert.equal(set.code, 0, set.stderr);
     assert.match(set.stdout, /limit\s+0 \(blocked\)/);
     assert.equal(blocked.code, 1);
+  });
+
+  test('usage shows each outcome seen with its total and trend, as CSV and as JSON', async () => {
+    const created = await keygateJson<Key>(['keys', 'create', '--api', apiId]);
+    for (let count = 0; count < 3; count += 1) await verify(created.key);
+    await keygate(['keys', 'update', created.id, '--disable']);
+    await verify(created.key);
+    const range = ['--key', created.id, '--granularity', 'minute', '--from', '10m'];
+
+    let usage: { totals: Record<string, number>; series: unknown[] } | undefined;
+    for (let attempt = 0; attempt < 50 && (usage?.totals.DISABLED ?? 0) < 1; attempt += 1) {
+      await sleep(100);
+      usage = await keygateJson(['usage', ...range]);
+    }
+    const table = await keygate(['usage', ...range]);
+    const csv = await keygate(['usage', ...range, '--csv']);
+    const wrong = await keygate(['usage', '--granularity', 'week']);
+
+    assert.equal(usage?.totals.VALID, 3);
+    assert.equal(usage?.totals.DISABLED, 1);
+    assert.equal(usage?.series.length, 11);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^Verifications by minute, /);
+    assert.match(table.stdout, /^OUTCOME\s+TOTAL\s+TREND$/m);
+    assert.match(table.stdout, /^VALID\s+3\s+[▁▂▃▄▅▆▇█]{11}$/m);
+    assert.match(table.stdout, /^DISABLED\s+1\s+[▁▂▃▄▅▆▇█]{11}$/m);
+    assert.doesNotMatch(table.stdout, /EXPIRED/);
+    const lines = csv.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /^time,VALID,MALFORMED,NOT_FOUND,/);
+    assert.equal(lines.length, 12);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /minute, hour or day/);
   });
 });
