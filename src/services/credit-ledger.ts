@@ -62,7 +62,8 @@ function mergeCharges(charges: readonly CreditCharge[]): CreditCharge[] {
   for (const charge of charges) {
     const key = `${charge.balanceId}@${charge.refill?.at ?? ''}`;
     const earlier = merged.get(key);
-    merged.set(key, earlier ? { ...earlier, cost: earlier.cost + charge.cost } : charge);
+    if (earlier) earlier.cost += charge.cost;
+    else merged.set(key, { ...charge });
   }
   return [...merged.values()];
 }

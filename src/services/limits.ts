@@ -10,6 +10,35 @@ export interface NamedLimit {
   cost?: number | undefined;
 }
 
+/** The automatic limits of a key record with the identity record they were resolved with. */
+interface ResolvedLimits {
+  identity: IdentityRecord | undefined;
+  limits: readonly LimitRequest[];
+}
+
+/**
+ * Resolves limits as `resolveLimits` does, and remembers the automatic ones of each key
+ * record: records are replaced, never changed, when their settings change, so what was
+ * resolved for one stays right as long as it and its identity record are the ones in use.
+ */
+export class LimitResolver {
+  readonly #automatic = new WeakMap<KeyRecord, ResolvedLimits>();
+
+  resolve(
+    key: KeyRecord,
+    identity: IdentityRecord | undefined,
+    named: readonly NamedLimit[] | undefined,
+  ): readonly LimitRequest[] {
+    if (named !== undefined && named.length > 0) return resolveLimits(key, identity, named);
+
+    const known = this.#automatic.get(key);
+    if (known !== undefined && known.identity === identity) return known.limits;
+    const limits = resolveLimits(key, identity, undefined);
+    this.#automatic.set(key, { identity, limits });
+    return limits;
+  }
+}
+
 /**
  * The limits one verification applies: every auto-applied limit of the key and of its identity,
  * plus those the request names. A key's limit replaces its identity's limit of the same name.

@@ -165,8 +165,9 @@ export class UsageRecorder {
 
   #gather(use: VerificationUse, minute: number, count: number): void {
     const tags = use.tags === undefined || use.tags.length === 0 ? '' : use.tags.join('\u0001');
-    const id = [minute, use.workspaceId, use.apiId, use.keyId, use.externalId, use.code, tags];
-    const key = id.join('\u0000');
+    const key = `${minute}\u0000${use.workspaceId}\u0000${use.apiId ?? ''}\u0000${
+      use.keyId ?? ''
+    }\u0000${use.externalId ?? ''}\u0000${use.code}\u0000${tags}`;
     const gathered = this.#gathered.get(key);
     if (gathered) gathered.count += count;
     else this.#gathered.set(key, { use, minute, count });

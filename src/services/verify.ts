@@ -15,7 +15,7 @@ import type { CreditLedger } from './credit-ledger.ts';
 import { balanceCacheKey, creditCharge, creditsAt } from './credits.ts';
 import { KeygateError } from './errors.ts';
 import type { IdentityService } from './identities.ts';
-import { type NamedLimit, resolveLimits } from './limits.ts';
+import { LimitResolver, type NamedLimit } from './limits.ts';
 import type { RecordCache } from './record-cache.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 
@@ -91,6 +91,7 @@ const REMEMBERED_APIS = 1_000;
 export class VerifyService {
   /** Whether a set of root-key permissions may verify the keys of an API, by API id. */
   readonly #verifiable = new WeakMap<readonly string[], Map<string, boolean>>();
+  readonly #limits = new LimitResolver();
 
   constructor(private readonly deps: VerifyDependencies) {}
 
@@ -161,7 +162,7 @@ export class VerifyService {
     key: KeyRecord,
     identity: IdentityRecord | undefined,
   ): Soon<VerifyOutcome> {
-    const limits = resolveLimits(key, identity, request.ratelimits);
+    const limits = this.#limits.resolve(key, identity, request.ratelimits);
     const failed = this.check(key, query);
     if (failed) {
       const creditsRemaining = shownCredits(key, identity, this.deps.clock());
