@@ -30,6 +30,7 @@ export class LimitResolver {
     named: readonly NamedLimit[] | undefined,
   ): readonly LimitRequest[] {
     if (named !== undefined && named.length > 0) return resolveLimits(key, identity, named);
+    if (key.ratelimits.length === 0 && !identity?.ratelimits.length) return NO_LIMITS;
 
     const known = this.#automatic.get(key);
     if (known !== undefined && known.identity === identity) return known.limits;

@@ -1,4 +1,5 @@
 import type {
+  KeyRecord,
   KeyUse,
   Store,
   UsageGranularity,
@@ -49,6 +50,20 @@ interface Gathered {
   count: number;
 }
 
+/**
+ * One key's untagged verifications of one minute, by verify code: the common case, counted
+ * without building a string per verification. Its first verification's workspace, API and
+ * customer stand for all of them; one that differs starts a new tally.
+ */
+interface KeyTally {
+  use: VerificationUse;
+  /** The key record counted; another record of the same key may name another API or customer. */
+  record: KeyRecord;
+  minute: number;
+  counts: Map<string, number>;
+  lastAt: number;
+}
+
 /** How the writing behind stands, for metrics. */
 export interface UsageBacklog {
   /** Verifications counted in memory and not yet written. */
@@ -68,12 +83,15 @@ export interface UsageBacklog {
  * crash loses what was gathered since the last write, at most one interval.
  */
 export class UsageRecorder {
+  #tallies = new Map<string, KeyTally>();
   #gathered = new Map<string, Gathered>();
   #lastUses = new Map<string, number>();
   #events = 0;
   #oldestAt: number | undefined;
   #failedWrites = 0;
   #writing: Promise<void> | undefined;
+  /** A write is asked for because enough verifications wait; one ask is enough. */
+  #flushSoon = false;
   readonly #timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -93,14 +111,48 @@ export class UsageRecorder {
 
     this.#gather(use, use.at - (use.at % BUCKET_MS.minute), 1);
     this.#noteUse(use.keyId, use.at);
-    this.#oldestAt ??= use.at;
+    this.#counted(use.at);
+  }
+
+  /**
+   * Counts one untagged verification of a found key: what most verifications are, so it is
+   * counted against the key's tally without building anything per call.
+   */
+  recordKey(workspaceId: string, key: KeyRecord, code: string, at: number): void {
+    if (!this.options.enabled) return;
+
+    const minute = at - (at % BUCKET_MS.minute);
+    let tally = this.#tallies.get(key.id);
+    if (tally !== undefined && !fits(tally, workspaceId, key, minute)) {
+      this.#retire(tally);
+      tally = undefined;
+    }
+    if (tally === undefined) {
+      const { apiId, id: keyId, externalId } = key;
+      const use = { workspaceId, apiId, keyId, externalId, code, tags: undefined, at };
+      tally = { use, record: key, minute, counts: new Map(), lastAt: at };
+      this.#tallies.set(key.id, tally);
+    }
+    tally.counts.set(code, (tally.counts.get(code) ?? 0) + 1);
+    if (at > tally.lastAt) tally.lastAt = at;
+    this.#counted(at);
+  }
+
+  #counted(at: number): void {
+    this.#oldestAt ??= at;
     this.#events += 1;
-    if (this.#events >= this.options.flushEvents) void this.flush();
+    if (this.#events >= this.options.flushEvents && !this.#flushSoon) {
+      this.#flushSoon = true;
+      void this.flush();
+    }
   }
 
   /** When the key was last verified by this node and that is not written yet. */
   pendingLastUse(keyId: string): number | undefined {
-    return this.#lastUses.get(keyId);
+    const tallied = this.#tallies.get(keyId)?.lastAt;
+    const gathered = this.#lastUses.get(keyId);
+    if (tallied === undefined || gathered === undefined) return tallied ?? gathered;
+    return Math.max(tallied, gathered);
   }
 
   get backlog(): UsageBacklog {
@@ -128,6 +180,9 @@ export class UsageRecorder {
   }
 
   async #write(): Promise<void> {
+    this.#flushSoon = false;
+    for (const tally of this.#tallies.values()) this.#retire(tally);
+    this.#tallies = new Map();
     const gathered = [...this.#gathered.values()];
     const uses: KeyUse[] = [...this.#lastUses].map(([keyId, at]) => ({ keyId, at }));
     const taken = { events: this.#events, oldestAt: this.#oldestAt };
@@ -173,9 +228,27 @@ export class UsageRecorder {
     else this.#gathered.set(key, { use, minute, count });
   }
 
+  /** Moves a tally's counts to what the next write takes. */
+  #retire(tally: KeyTally): void {
+    for (const [code, count] of tally.counts)
+      this.#gather({ ...tally.use, code }, tally.minute, count);
+    this.#noteUse(tally.use.keyId, tally.lastAt);
+  }
+
   #noteUse(keyId: string | undefined, at: number): void {
     if (keyId !== undefined && (this.#lastUses.get(keyId) ?? 0) < at) this.#lastUses.set(keyId, at);
   }
+}
+
+/** Whether a verification of `key` in `minute` counts where the tally's do. */
+function fits(tally: KeyTally, workspaceId: string, key: KeyRecord, minute: number): boolean {
+  if (tally.minute !== minute) return false;
+  if (tally.record === key) return true;
+
+  const { use } = tally;
+  return (
+    use.workspaceId === workspaceId && use.apiId === key.apiId && use.externalId === key.externalId
+  );
 }
 
 /** Every bucket of every series that the gathered verifications count in, summed. */

@@ -113,6 +113,11 @@ export class VerifyService {
 
   private counted(actor: Actor, request: VerifyRequest, outcome: VerifyOutcome): VerifyOutcome {
     const { key } = outcome;
+    const now = this.deps.clock();
+    if (key !== undefined && (request.tags === undefined || request.tags.length === 0)) {
+      this.deps.usage.recordKey(actor.workspaceId, key, outcome.code, now);
+      return outcome;
+    }
     this.deps.usage.record({
       workspaceId: actor.workspaceId,
       apiId: key?.apiId ?? request.apiId,
@@ -120,7 +125,7 @@ export class VerifyService {
       externalId: key?.externalId,
       code: outcome.code,
       tags: request.tags,
-      at: this.deps.clock(),
+      at: now,
     });
     return outcome;
   }
