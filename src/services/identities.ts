@@ -5,7 +5,7 @@ import { type Actor, requirePermission } from './actor.ts';
 import type { AuditLog } from './audit.ts';
 import { balanceCacheKey, type CreditBalances, type CreditsOperation } from './credits.ts';
 import { KeygateError, notFound } from './errors.ts';
-import { checkMeta, checkRateLimitNames } from './keys.ts';
+import { checkMeta, checkRateLimits } from './keys.ts';
 import { type CursorPage, type ListOptions, toCursorPage, toPageRequest } from './pagination.ts';
 import type { InvalidationChannel, RecordCache } from './record-cache.ts';
 
@@ -205,7 +205,7 @@ export class IdentityService {
 
 function checkSettings(settings: IdentitySettings): void {
   checkMeta(settings.meta);
-  checkRateLimitNames(settings.ratelimits);
+  checkRateLimits(settings.ratelimits);
 }
 
 function exists(externalId: string): KeygateError {

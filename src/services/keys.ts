@@ -287,7 +287,7 @@ export class KeyService {
     if (typeof settings.expiresAt === 'number' && settings.expiresAt <= this.clock()) {
       throw invalidField('expiresAt', 'must be in the future');
     }
-    checkRateLimitNames(settings.ratelimits);
+    checkRateLimits(settings.ratelimits);
   }
 }
 
@@ -302,12 +302,26 @@ export function checkMeta(meta: Record<string, unknown> | null | undefined): voi
   }
 }
 
-/** Rate limits of one owner must have distinct names. */
-export function checkRateLimitNames(limits: readonly RateLimitConfig[] | null | undefined): void {
+/**
+ * Rate limits of one owner must have distinct names, and a token bucket's capacity times its
+ * duration must be an exact number: the bucket counts tokens scaled by the duration.
+ */
+export function checkRateLimits(limits: readonly RateLimitConfig[] | null | undefined): void {
   const names = limits?.map((limit) => limit.name) ?? [];
   const repeated = names.find((name, index) => names.indexOf(name) !== index);
   if (repeated !== undefined) {
     throw invalidField('ratelimits', `names the limit "${repeated}" more than once`);
+  }
+  for (const [index, limit] of (limits ?? []).entries()) {
+    if (limit.algorithm !== 'token-bucket') continue;
+    const capacity = limit.burst ?? limit.limit;
+    if (capacity * limit.duration > Number.MAX_SAFE_INTEGER) {
+      const field = limit.burst === undefined ? 'limit' : 'burst';
+      throw invalidField(
+        `ratelimits[${index}].${field}`,
+        `times duration must be at most ${Number.MAX_SAFE_INTEGER} for a token bucket`,
+      );
+    }
   }
 }
 

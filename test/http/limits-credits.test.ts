@@ -112,6 +112,26 @@ for (const kind of storeKinds) {
       assert.deepEqual(await codes(key, 2), ['VALID', 'RATE_LIMITED']);
     });
 
+    it('refuses a token bucket too large to count exactly, naming the field', async () => {
+      const month = 31 * 24 * 3600 * SECOND;
+      const refused = async (limit: Record<string, unknown>) => {
+        const body = { ratelimits: [{ name: 'huge', duration: month, ...limit }] };
+        const response = await app.request({ method: 'POST', url: `/v1/apis/${apiId}/keys`, body });
+        assert.equal(response.status, 400, response.text);
+        return response.body.errors[0].path;
+      };
+
+      assert.equal(
+        await refused({ limit: 10_000_000, algorithm: 'token-bucket' }),
+        'ratelimits[0].limit',
+      );
+      assert.equal(
+        await refused({ limit: 1, burst: 10_000_000, algorithm: 'token-bucket' }),
+        'ratelimits[0].burst',
+      );
+      await createKey({ ratelimits: [{ name: 'huge', limit: 10_000_000, duration: month }] });
+    });
+
     it('applies a limit that is not auto-applied only when the request names it', async () => {
       const { key } = await createKey({
         ratelimits: [{ name: 'tokens', limit: 10, duration: MINUTE, autoApply: false }],
