@@ -30,7 +30,7 @@ export interface HttpBenchResult {
   shape: BenchOptions['http'];
 }
 
-/** Starts the five targets, runs interleaved rounds against them, and stops them. */
+/** Starts the six targets, runs interleaved rounds against them, and stops them. */
 export async function runHttpBench(
   options: BenchOptions['http'],
   progress: (line: string) => void,
@@ -38,6 +38,7 @@ export async function runHttpBench(
   const targets: HttpTarget[] = [];
   try {
     targets.push(await startKeygateTarget('info'));
+    targets.push(await startKeygateTarget('usage-off'));
     targets.push(await startKeygateTarget('warn'));
     targets.push(await startKeygateTarget('limits'));
     targets.push(await startLeanTarget());

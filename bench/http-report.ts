@@ -12,6 +12,8 @@ export const THROUGHPUT_TARGET = 0.85;
 export const P99_TARGET_MS = 2;
 /** A key with two rate limits and credits must answer at least this share of a plain key's. */
 export const LIMITS_THROUGHPUT_TARGET = 0.9;
+/** keygate counting usage must answer at least this share of its requests with counting off. */
+export const USAGE_THROUGHPUT_TARGET = 0.95;
 
 /** One line of the comparison table. */
 export interface Comparison {
@@ -32,6 +34,8 @@ export interface HttpComparisons {
   warnThroughput: Comparison;
   warnP99: Comparison;
   requestLogCost: Comparison;
+  usageThroughput: Comparison;
+  usageP99: Comparison;
   limitsThroughput: Comparison;
   limitsP99: Comparison;
   leanThroughput: Comparison;
@@ -56,8 +60,8 @@ export interface HttpVerdict {
 }
 
 /**
- * Compares keygate with the lean verifier round by round, a key with limits and credits with a
- * plain key, and lean with bare.
+ * Compares keygate with the lean verifier round by round, usage counting on with off, a key
+ * with limits and credits with a plain key, and lean with bare.
  */
 export function judgeHttp(result: HttpBenchResult): HttpVerdict {
   const byName = new Map(result.targets.map((target) => [target.name, target]));
@@ -66,8 +70,9 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
     if (!target) throw new Error(`part (a) has no samples of ${name}`);
     return target;
   };
-  const [info, warn, limits, lean, bare] = [
+  const [info, usageOff, warn, limits, lean, bare] = [
     get('keygate info'),
+    get('keygate usage-off'),
     get('keygate warn'),
     get('keygate limits'),
     get('lean'),
@@ -94,6 +99,13 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
       info,
       warn,
     ),
+    usageThroughput: throughputComparison(
+      'keygate info / keygate usage-off, req/s (usage counting)',
+      info,
+      usageOff,
+      USAGE_THROUGHPUT_TARGET,
+    ),
+    usageP99: latencyComparison('keygate info − keygate usage-off, p99', info, usageOff),
     limitsThroughput: throughputComparison(
       'keygate limits / keygate info, req/s',
       limits,

@@ -1,5 +1,6 @@
 /** The servers part (a) compares, each in its own process, ready to take verifications. */
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { generateKey } from '../src/core/key-format.ts';
 import type { VerifyCall } from './http-load.ts';
 import { type BenchChild, makeTempDir, removeTempDir, startChild } from './processes.ts';
@@ -32,8 +33,8 @@ export async function serverCpuTime(target: HttpTarget): Promise<CpuTime> {
   return { user, system };
 }
 
-/** The keygate targets: the server's log level and the key the bench verifies. */
-export type KeygateVariant = 'info' | 'warn' | 'limits';
+/** The keygate targets: the server's log level, the key the bench verifies, usage counting. */
+export type KeygateVariant = 'info' | 'warn' | 'limits' | 'usage-off';
 
 // A full run sends about 50k req/s × 5 rounds × 6 s = 1.5 million verifications per target, so
 // a billion never denies. It also keeps the token bucket's limit × duration (6 × 10^13) below
@@ -58,6 +59,10 @@ interface KeygateSetup {
   about: string;
   /** Whether a valid answer shows the key's settings at work, so that no plain key stands in. */
   shows?: (answer: VerifyAnswer) => boolean;
+  /** Settings of the server besides its data directory, root key and log level. */
+  env?: Record<string, string>;
+  /** Throws unless the server, once it has verified the key, works as the setup says. */
+  check?: (call: VerifyCall) => Promise<void>;
 }
 
 /** What the startup check reads of a verification's answer. */
@@ -79,17 +84,29 @@ const SETUPS: Record<KeygateVariant, KeygateSetup> = {
       ratelimits.length === 2 &&
       typeof credits?.remaining === 'number',
   },
+  'usage-off': {
+    logLevel: 'info',
+    key: {},
+    about: 'log level info, usage counting off (KEYGATE_USAGE=off)',
+    env: { KEYGATE_USAGE: 'off' },
+    check: expectNothingCounted,
+  },
 };
 
 /** Starts keygate with a fresh data directory, and creates an API and a key over HTTP. */
 export async function startKeygateTarget(variant: KeygateVariant): Promise<HttpTarget> {
-  const { logLevel, key: settings, about, shows } = SETUPS[variant];
+  const { logLevel, key: settings, about, shows, env, check } = SETUPS[variant];
   const dataDir = await makeTempDir(`keygate-${variant}`);
   const rootKey = randomBytes(20).toString('hex');
   const child = startChild({
     name: `keygate (${variant})`,
     module: new URL('./targets/keygate-server.ts', import.meta.url),
-    env: { KEYGATE_DATA_DIR: dataDir, KEYGATE_ROOT_KEY: rootKey, KEYGATE_LOG_LEVEL: logLevel },
+    env: {
+      ...env,
+      KEYGATE_DATA_DIR: dataDir,
+      KEYGATE_ROOT_KEY: rootKey,
+      KEYGATE_LOG_LEVEL: logLevel,
+    },
   });
   const stop = async () => {
     await child.stop();
@@ -101,6 +118,7 @@ export async function startKeygateTarget(variant: KeygateVariant): Promise<HttpT
     const key = await createBenchKey(url, rootKey, settings);
     const call = { baseUrl: url, rootKey, key };
     await expectValidAnswer(call, shows);
+    await check?.(call);
     const description = `keygate server on SQLite, ${about}`;
     return { name: `keygate ${variant}`, description, call, child, stop };
   } catch (error) {
@@ -175,14 +193,48 @@ async function expectValidAnswer(
   }
 }
 
-async function postJson<T>(baseUrl: string, path: string, rootKey: string, body: unknown) {
+// Longer than the usage recorder's write interval (1 s by default): a server that counts usage
+// has written the startup verification by then.
+const USAGE_WRITE_WAIT_MS = 1_500;
+
+/** Throws if the server counted the startup verification, as it would with usage counting on. */
+async function expectNothingCounted(call: VerifyCall): Promise<void> {
+  await sleep(USAGE_WRITE_WAIT_MS);
+  const usage = await getJson<{ totals: Record<string, number> }>(
+    call.baseUrl,
+    '/v1/usage',
+    call.rootKey,
+  );
+  const counted = Object.values(usage.totals).reduce((sum, value) => sum + value, 0);
+  if (counted > 0) {
+    throw new Error(`${call.baseUrl} counted ${counted} verifications with usage counting off`);
+  }
+}
+
+function postJson<T>(baseUrl: string, path: string, rootKey: string, body: unknown): Promise<T> {
+  return requestJson<T>('POST', baseUrl, path, rootKey, JSON.stringify(body));
+}
+
+function getJson<T>(baseUrl: string, path: string, rootKey: string): Promise<T> {
+  return requestJson<T>('GET', baseUrl, path, rootKey, undefined);
+}
+
+async function requestJson<T>(
+  method: 'GET' | 'POST',
+  baseUrl: string,
+  path: string,
+  rootKey: string,
+  body: string | undefined,
+): Promise<T> {
+  const json: Record<string, string> =
+    body === undefined ? {} : { 'content-type': 'application/json' };
   const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${rootKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    method,
+    headers: { authorization: `Bearer ${rootKey}`, ...json },
+    body,
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
   return JSON.parse(text) as T;
 }

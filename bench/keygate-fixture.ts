@@ -27,6 +27,11 @@ export interface BenchKeygate {
   close(): Promise<void>;
 }
 
+/** The SQLite file of the store a fixture keeps in `dataDir`. */
+export function benchDatabaseFile(dataDir: string): string {
+  return join(dataDir, 'keygate.db');
+}
+
 /** Opens a new store in `dataDir`, bootstraps it (generated root key) and creates an API. */
 export async function createBenchKeygate(
   dataDir: string,
@@ -60,7 +65,7 @@ async function withKeygate(
   cache: Partial<RecordCacheOptions>,
   prepare: (keygate: Keygate) => Promise<{ actor: Actor; secrets: FixtureSecrets }>,
 ): Promise<BenchKeygate> {
-  const store = await openSqliteStore(join(dataDir, 'keygate.db'));
+  const store = await openSqliteStore(benchDatabaseFile(dataDir));
   await store.migrate();
   const pepper = createPepper(pepperSecret);
   const counters = new MemoryCounters();

@@ -1,5 +1,5 @@
-/** The four parts of the bench, in the order they run. */
-export const BENCH_PARTS = ['http', 'verify', 'memory', 'limiter'] as const;
+/** The five parts of the bench, in the order they run. */
+export const BENCH_PARTS = ['http', 'verify', 'memory', 'limiter', 'usage'] as const;
 
 /** A part of the bench, as `--only` names it. */
 export type BenchPart = (typeof BENCH_PARTS)[number];
@@ -31,13 +31,25 @@ export interface BenchOptions {
     /** Timed batches of each limiter, run in turn after one untimed batch each. */
     rounds: number;
   };
+  usage: {
+    /** Verifications recorded into the store the large store is compared with. */
+    fewVerifications: number;
+    /** Verifications recorded into the large store. */
+    manyVerifications: number;
+    /** Keys the verifications of each store are spread over. */
+    keys: number;
+    /** Untimed runs of every query on each store before the timed ones. */
+    warmupRuns: number;
+    /** Timed runs of every query on each store, the two stores in turn. */
+    runs: number;
+  };
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only http,verify,memory,limiter]
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only <parts>]
 
   --quick    fewer and shorter rounds, a smaller key set: a smoke run of every part
   --profile  CPU-profile keygate and print where its time goes, even when targets are met
-  --only     run only the named parts (http, verify, memory, limiter)`;
+  --only     run only the parts named, comma-separated: http, verify, memory, limiter, usage`;
 
 /** A command line the bench does not understand; the message includes the usage. */
 export class UsageError extends Error {
@@ -81,6 +93,13 @@ function fullOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpti
     verify: { pairs: 15, batchMs: 200 },
     memory: { checkpoints: [1_000, 50_000, 100_000, 150_000, 200_000], cacheMaxEntries: 100_000 },
     limiter: { keys: 10_000, batch: 200_000, rounds: 7 },
+    usage: {
+      fewVerifications: 10_000,
+      manyVerifications: 1_000_000,
+      keys: 1_000,
+      warmupRuns: 10,
+      runs: 101,
+    },
   };
 }
 
@@ -93,5 +112,12 @@ function quickOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpt
     verify: { pairs: 5, batchMs: 50 },
     memory: { checkpoints: [1_000, 10_000, 20_000, 30_000], cacheMaxEntries: 10_000 },
     limiter: { keys: 10_000, batch: 50_000, rounds: 3 },
+    usage: {
+      fewVerifications: 1_000,
+      manyVerifications: 100_000,
+      keys: 1_000,
+      warmupRuns: 3,
+      runs: 21,
+    },
   };
 }

@@ -2,10 +2,16 @@
 import os from 'node:os';
 import { count, ms, msDifference, ratio, verdict } from './format.ts';
 import type { HttpVerdict } from './http-report.ts';
-import { LIMITS_THROUGHPUT_TARGET, P99_TARGET_MS, THROUGHPUT_TARGET } from './http-report.ts';
+import {
+  LIMITS_THROUGHPUT_TARGET,
+  P99_TARGET_MS,
+  THROUGHPUT_TARGET,
+  USAGE_THROUGHPUT_TARGET,
+} from './http-report.ts';
 import { LIMITER_TARGET, type LimiterVerdict } from './limiter-report.ts';
 import type { MemoryVerdict } from './memory-report.ts';
 import type { BenchOptions } from './options.ts';
+import { USAGE_QUERY_TARGET, type UsageVerdict } from './usage-report.ts';
 import { VERIFY_TARGET } from './verify-bench.ts';
 import type { VerifyVerdict } from './verify-report.ts';
 
@@ -15,6 +21,7 @@ export interface BenchVerdicts {
   verify?: VerifyVerdict;
   memory?: MemoryVerdict;
   limiter?: LimiterVerdict;
+  usage?: UsageVerdict;
 }
 
 /** A markdown section with a table of the figures, ready to paste into the README. */
@@ -24,6 +31,7 @@ export function readmeBlock(options: BenchOptions, verdicts: BenchVerdicts): str
     ...verifyRows(verdicts.verify),
     ...memoryRows(verdicts.memory),
     ...limiterRows(verdicts.limiter),
+    ...usageRows(verdicts.usage),
   ];
   const day = new Date().toISOString().slice(0, 10);
   const machine = `Node ${process.version}, ${os.cpus().length} CPU cores, ${day}`;
@@ -47,9 +55,10 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
   const warn = http.medians.get('keygate warn');
   const lean = http.medians.get('lean');
   const limits = http.medians.get('keygate limits');
-  const { infoThroughput, infoP99, warnThroughput, warnP99, infoCpu, limitsThroughput } =
-    http.comparisons;
-  if (!info || !warn || !lean || !limits) return [];
+  const usageOff = http.medians.get('keygate usage-off');
+  const { infoThroughput, infoP99, warnThroughput, warnP99, infoCpu } = http.comparisons;
+  const { usageThroughput, limitsThroughput } = http.comparisons;
+  if (!info || !warn || !lean || !limits || !usageOff) return [];
 
   const judged = (met: boolean | undefined, target: string) => `${target} ${verdict(met ?? false)}`;
   const leanRps = `lean node:http verifier ${count(lean.requestsPerSecond)}`;
@@ -88,6 +97,13 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
       `lean ${count(lean.serverCpuUs)} µs`,
       ratio(infoCpu.value),
       '',
+    ],
+    [
+      '— req/s, usage counting on vs off (`KEYGATE_USAGE=off`)',
+      count(info.requestsPerSecond),
+      `usage counting off ${count(usageOff.requestsPerSecond)}`,
+      ratio(usageThroughput.value),
+      judged(usageThroughput.met, `≥ ${ratio(USAGE_THROUGHPUT_TARGET)}`),
     ],
     [
       '— req/s, key with 2 rate limits and credits',
@@ -136,6 +152,19 @@ function limiterRows(limiter: LimiterVerdict | undefined): string[][] {
       `rate-limiter-flexible ${count(limiter.rateLimiterMemoryOpsPerSecond)}`,
       ratio(limiter.ratio),
       `≥ ${ratio(LIMITER_TARGET)} ${verdict(limiter.met)}`,
+    ],
+  ];
+}
+
+function usageRows(usage: UsageVerdict | undefined): string[][] {
+  if (!usage) return [];
+  return [
+    [
+      `30-day hourly usage query, workspace-wide, ${count(usage.manyVerifications)} verifications`,
+      ms(usage.manyMs),
+      `${count(usage.fewVerifications)} verifications ${ms(usage.fewMs)}`,
+      ratio(usage.ratio),
+      `≤ ${ratio(USAGE_QUERY_TARGET)} ${verdict(usage.met)}`,
     ],
   ];
 }

@@ -4,7 +4,8 @@
  * with rate limits and credits against a plain key;
  * (b) in-process verify of a cached key against hashing the key alone;
  * (c) resident memory with many distinct keys and the bounded cache;
- * (d) the in-memory rate limiter against rate-limiter-flexible's RateLimiterMemory.
+ * (d) the in-memory rate limiter against rate-limiter-flexible's RateLimiterMemory;
+ * (e) a 30-day hourly usage query over many recorded verifications against one over few.
  */
 import os from 'node:os';
 import { count } from './format.ts';
@@ -19,6 +20,8 @@ import { type BenchOptions, parseBenchOptions, UsageError } from './options.ts';
 import { cleanUp, removeStaleTempDirs } from './processes.ts';
 import { type BenchVerdicts, readmeBlock } from './readme-block.ts';
 import { targetLines } from './summary.ts';
+import { runUsageBench } from './usage-bench.ts';
+import { judgeUsage, type UsageVerdict, usageTables } from './usage-report.ts';
 import { runVerifyBench } from './verify-bench.ts';
 import { judgeVerify, type VerifyVerdict, verifyTables } from './verify-report.ts';
 
@@ -79,6 +82,18 @@ async function limiterPart(options: BenchOptions): Promise<LimiterVerdict> {
   return judged;
 }
 
+/** Part (e). */
+async function usagePart(options: BenchOptions): Promise<UsageVerdict> {
+  const { fewVerifications, manyVerifications, keys, runs } = options.usage;
+  const sizes = `${count(manyVerifications)} verifications against ${count(fewVerifications)}`;
+  say(`(e) Usage in process: a 30-day hourly query over ${sizes} recorded,`);
+  say(`    one SQLite store each, over ${count(keys)} keys; ${runs} runs of each query, in turn`);
+  const result = await runUsageBench(options.usage, say);
+  const judged = judgeUsage(result);
+  say(`\n${usageTables(result, judged)}`);
+  return judged;
+}
+
 async function runParts(options: BenchOptions): Promise<BenchVerdicts> {
   const verdicts: BenchVerdicts = {};
   if (options.parts.has('http')) {
@@ -96,6 +111,10 @@ async function runParts(options: BenchOptions): Promise<BenchVerdicts> {
   if (options.parts.has('limiter')) {
     say(RULE);
     verdicts.limiter = await limiterPart(options);
+  }
+  if (options.parts.has('usage')) {
+    say(RULE);
+    verdicts.usage = await usagePart(options);
   }
   return verdicts;
 }
