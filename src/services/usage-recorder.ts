@@ -1,3 +1,4 @@
+import type { VerifyCode } from '../core/verify-codes.ts';
 import type {
   KeyRecord,
   KeyUse,
@@ -14,7 +15,7 @@ export interface VerificationUse {
   apiId: string | undefined;
   keyId: string | undefined;
   externalId: string | null | undefined;
-  code: string;
+  code: VerifyCode;
   tags: readonly string[] | undefined;
   /** When it was verified, in milliseconds since the epoch. */
   at: number;
@@ -60,7 +61,7 @@ interface KeyTally {
   /** The key record counted; another record of the same key may name another API or customer. */
   record: KeyRecord;
   minute: number;
-  counts: Map<string, number>;
+  counts: Map<VerifyCode, number>;
   lastAt: number;
 }
 
@@ -118,7 +119,7 @@ export class UsageRecorder {
    * Counts one untagged verification of a found key: what most verifications are, so it is
    * counted against the key's tally without building anything per call.
    */
-  recordKey(workspaceId: string, key: KeyRecord, code: string, at: number): void {
+  recordKey(workspaceId: string, key: KeyRecord, code: VerifyCode, at: number): void {
     if (!this.options.enabled) return;
 
     const minute = at - (at % BUCKET_MS.minute);
@@ -255,17 +256,18 @@ function fits(tally: KeyTally, workspaceId: string, key: KeyRecord, minute: numb
 function toIncrements(gathered: readonly Gathered[]): UsageIncrement[] {
   const increments = new Map<string, UsageIncrement>();
   for (const { use, minute, count } of gathered) {
+    const { code } = use;
     for (const scope of scopesOf(use)) {
       for (const granularity of GRANULARITIES) {
         const bucket = minute - (minute % BUCKET_MS[granularity]);
         const fields = [granularity, bucket, scope.apiId, scope.keyId, scope.externalId, scope.tag];
-        const id = `${use.workspaceId}\u0000${use.code}\u0000${fields.join('\u0000')}`;
-        const known = increments.get(id);
-        if (known) known.count += count;
-        else {
-          const { workspaceId, code } = use;
-          increments.set(id, { ...scope, workspaceId, granularity, bucket, code, count });
+        const id = `${use.workspaceId}\u0000${fields.join('\u0000')}`;
+        let increment = increments.get(id);
+        if (!increment) {
+          increment = { ...scope, workspaceId: use.workspaceId, granularity, bucket, counts: {} };
+          increments.set(id, increment);
         }
+        increment.counts[code] = (increment.counts[code] ?? 0) + count;
       }
     }
   }

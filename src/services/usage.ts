@@ -1,9 +1,16 @@
 import type { Clock } from '../core/time.ts';
+import {
+  type CodeCounts,
+  VERIFY_CODES,
+  type VerifyCode,
+  zeroCounts,
+} from '../core/verify-codes.ts';
 import type { Store, UsageGranularity, UsageRank, UsageScope } from '../store/types.ts';
 import { type Actor, requirePermission } from './actor.ts';
 import { invalidField, KeygateError, notFound } from './errors.ts';
 import { BUCKET_MS } from './usage-recorder.ts';
-import { VERIFY_CODES, type VerifyCode } from './verify.ts';
+
+export type { CodeCounts };
 
 /** The most buckets one usage answer holds. */
 export const MAX_USAGE_BUCKETS = 1_500;
@@ -38,9 +45,6 @@ export interface UsageFilter extends UsageRange {
   externalId?: string | undefined;
   tag?: string | undefined;
 }
-
-/** Verifications by verify code; every code is present, zeros included. */
-export type CodeCounts = Record<VerifyCode, number>;
 
 export interface UsageSeries {
   granularity: UsageGranularity;
@@ -106,11 +110,11 @@ export class UsageService {
       series.push({ time, counts: zeroCounts() });
     }
     const totals = zeroCounts();
-    for (const { bucket, code, count } of counts) {
+    for (const { bucket, counts: found } of counts) {
       const point = series[(bucket - buckets.from) / size];
-      if (!point || !isVerifyCode(code)) continue;
-      point.counts[code] += count;
-      totals[code] += count;
+      if (!point) continue;
+      point.counts = found;
+      for (const code of VERIFY_CODES) totals[code] += found[code];
     }
     return { granularity: buckets.granularity, from: buckets.from, to: buckets.to, series, totals };
   }
@@ -188,14 +192,6 @@ export class UsageService {
     }
     return scope;
   }
-}
-
-function zeroCounts(): CodeCounts {
-  return Object.fromEntries(USAGE_CODES.map((code) => [code, 0])) as CodeCounts;
-}
-
-function isVerifyCode(code: string): code is VerifyCode {
-  return (VERIFY_CODES as readonly string[]).includes(code);
 }
 
 function codesOf(metric: UsageMetric): readonly VerifyCode[] {

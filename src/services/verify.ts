@@ -8,6 +8,7 @@ import {
 } from '../core/permissions.ts';
 import type { Soon } from '../core/soon.ts';
 import type { Clock } from '../core/time.ts';
+import type { VerifyCode } from '../core/verify-codes.ts';
 import type { Counters, LimitRequest, LimitResult, Reservation } from '../counters/types.ts';
 import type { CreditBalanceRecord, IdentityRecord, KeyRecord, Store } from '../store/types.ts';
 import type { Actor } from './actor.ts';
@@ -19,20 +20,7 @@ import { LimitResolver, type NamedLimit } from './limits.ts';
 import type { RecordCache } from './record-cache.ts';
 import type { UsageRecorder } from './usage-recorder.ts';
 
-/** Every answer a verification can give, in the order the checks run. */
-export const VERIFY_CODES = [
-  'MALFORMED',
-  'NOT_FOUND',
-  'REVOKED',
-  'DISABLED',
-  'EXPIRED',
-  'INSUFFICIENT_PERMISSIONS',
-  'RATE_LIMITED',
-  'USAGE_EXCEEDED',
-  'VALID',
-] as const;
-
-export type VerifyCode = (typeof VERIFY_CODES)[number];
+export { VERIFY_CODES, type VerifyCode } from '../core/verify-codes.ts';
 
 export interface VerifyRequest {
   key: string;

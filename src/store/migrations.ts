@@ -277,16 +277,28 @@ function creditsAndIdentities(kind: StoreKind): Migration {
 }
 
 /**
- * Usage counts: one row per bucket, series and verify code. The primary key leads with the
- * series, so that reading one series over a range touches only its own rows, however many
- * other series there are; pruning goes by granularity and bucket.
+ * Usage counts: one row per bucket and series, a column per verify code. The primary key leads
+ * with the series, so that reading one series over a range touches only its own rows, however
+ * many other series there are; pruning goes by granularity and bucket. On SQLite the table is
+ * stored in primary-key order (`without rowid`), so a series is read in one sweep of one tree.
  */
 function usageCounts(kind: StoreKind): Migration {
   const text = machineText(kind);
+  const codes = [
+    'valid',
+    'malformed',
+    'not_found',
+    'revoked',
+    'disabled',
+    'expired',
+    'insufficient_permissions',
+    'rate_limited',
+    'usage_exceeded',
+  ];
 
   return {
     async up(db: Kysely<unknown>) {
-      await db.schema
+      let table = db.schema
         .createTable('usage_counts')
         .addColumn('workspace_id', text, (col) => col.notNull())
         .addColumn('granularity', text, (col) => col.notNull())
@@ -294,20 +306,21 @@ function usageCounts(kind: StoreKind): Migration {
         .addColumn('key_id', text, (col) => col.notNull())
         .addColumn('external_id', text, (col) => col.notNull())
         .addColumn('tag', text, (col) => col.notNull())
-        .addColumn('bucket', 'bigint', (col) => col.notNull())
-        .addColumn('code', text, (col) => col.notNull())
-        .addColumn('count', 'bigint', (col) => col.notNull())
-        .addPrimaryKeyConstraint('usage_counts_pk', [
-          'workspace_id',
-          'granularity',
-          'api_id',
-          'key_id',
-          'external_id',
-          'tag',
-          'bucket',
-          'code',
-        ])
-        .execute();
+        .addColumn('bucket', 'bigint', (col) => col.notNull());
+      for (const code of codes) {
+        table = table.addColumn(code, 'bigint', (col) => col.notNull().defaultTo(0));
+      }
+      table = table.addPrimaryKeyConstraint('usage_counts_pk', [
+        'workspace_id',
+        'granularity',
+        'api_id',
+        'key_id',
+        'external_id',
+        'tag',
+        'bucket',
+      ]);
+      if (kind === 'sqlite') table = table.modifyEnd(sql`without rowid`);
+      await table.execute();
 
       await db.schema
         .createIndex('usage_counts_prune')

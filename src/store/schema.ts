@@ -102,7 +102,9 @@ export interface RateLimitOverridesTable {
 }
 
 /** The tables of keygate's schema as the query builder sees them (see migrations.ts). */
-/** Verifications counted in one bucket of one series; `''` fields count whatever they were. */
+type Count = ColumnType<number | string, number, number>;
+
+/** Verifications counted in one bucket of one series, a column per verify code. */
 export interface UsageCountsTable {
   workspace_id: string;
   granularity: string;
@@ -111,8 +113,15 @@ export interface UsageCountsTable {
   external_id: string;
   tag: string;
   bucket: Millis;
-  code: string;
-  count: ColumnType<number | string, number, number>;
+  valid: Count;
+  malformed: Count;
+  not_found: Count;
+  revoked: Count;
+  disabled: Count;
+  expired: Count;
+  insufficient_permissions: Count;
+  rate_limited: Count;
+  usage_exceeded: Count;
 }
 
 export interface Database {

@@ -2,6 +2,7 @@
  * The durable records of keygate and the one interface every database implements.
  * Times are milliseconds since the epoch; JSON-valued fields are already parsed.
  */
+import type { CodeCounts, VerifyCode } from '../core/verify-codes.ts';
 
 /** A tenant: one API owner. */
 export interface WorkspaceRecord {
@@ -201,14 +202,13 @@ export interface UsageScope {
   tag: string;
 }
 
-/** Verifications to add to one bucket of one series, for one verify code. */
+/** Verifications to add to one bucket of one series; codes left out add nothing. */
 export interface UsageIncrement extends UsageScope {
   workspaceId: string;
   granularity: UsageGranularity;
   /** The bucket's start, in milliseconds since the epoch. */
   bucket: number;
-  code: string;
-  count: number;
+  counts: Partial<CodeCounts>;
 }
 
 /** One series of a workspace, over the buckets from `from` (included) to `to` (excluded). */
@@ -219,11 +219,10 @@ export interface UsageQuery extends UsageScope {
   to: number;
 }
 
-/** The verifications of one code in one bucket; buckets without any are absent. */
-export interface UsageCount {
+/** The verifications of one bucket by code; buckets without any are absent. */
+export interface UsageBucket {
   bucket: number;
-  code: string;
-  count: number;
+  counts: CodeCounts;
 }
 
 /** The keys or identities of a workspace with the most verifications of some codes. */
@@ -234,7 +233,7 @@ export interface UsageTopQuery {
   to: number;
   by: 'key' | 'identity';
   /** The codes counted. */
-  codes: readonly string[];
+  codes: readonly VerifyCode[];
   limit: number;
 }
 
@@ -342,8 +341,8 @@ export interface StoreQueries {
 
   /** Adds verifications to their usage buckets, creating the buckets that do not exist. */
   addUsage(increments: readonly UsageIncrement[]): Promise<void>;
-  /** The counts of one series, by bucket and code, in bucket order. */
-  readUsage(query: UsageQuery): Promise<UsageCount[]>;
+  /** The counts of one series, bucket by bucket, in bucket order. */
+  readUsage(query: UsageQuery): Promise<UsageBucket[]>;
   /** The busiest keys or identities, most verifications first. */
   rankUsage(query: UsageTopQuery): Promise<UsageRank[]>;
   /** Deletes the buckets of `granularity` that start before `before`; answers how many. */

@@ -1,8 +1,14 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database } from './schema.ts';
+import {
+  type CodeCounts,
+  VERIFY_CODES,
+  type VerifyCode,
+  zeroCounts,
+} from '../core/verify-codes.ts';
+import type { Database, UsageCountsTable } from './schema.ts';
 import type {
   KeyUse,
-  UsageCount,
+  UsageBucket,
   UsageGranularity,
   UsageIncrement,
   UsageQuery,
@@ -10,6 +16,24 @@ import type {
   UsageScope,
   UsageTopQuery,
 } from './types.ts';
+
+/** The column of each verify code. */
+const CODE_COLUMNS = {
+  VALID: 'valid',
+  MALFORMED: 'malformed',
+  NOT_FOUND: 'not_found',
+  REVOKED: 'revoked',
+  DISABLED: 'disabled',
+  EXPIRED: 'expired',
+  INSUFFICIENT_PERMISSIONS: 'insufficient_permissions',
+  RATE_LIMITED: 'rate_limited',
+  USAGE_EXCEEDED: 'usage_exceeded',
+} as const satisfies Record<VerifyCode, keyof UsageCountsTable>;
+
+type CodeColumn = (typeof CODE_COLUMNS)[VerifyCode];
+
+/** The columns that name a series, besides the workspace and granularity. */
+const SERIES_COLUMNS = { api_id: '', key_id: '', external_id: '', tag: '' };
 
 /** The columns that name one bucket of one series: the primary key of `usage_counts`. */
 const BUCKET_KEY = [
@@ -20,7 +44,6 @@ const BUCKET_KEY = [
   'external_id',
   'tag',
   'bucket',
-  'code',
 ] as const;
 
 /** Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters. */
@@ -35,35 +58,41 @@ export function usageQueries(db: Kysely<Database>) {
           .insertInto('usage_counts')
           .values(rows.map(usageRow))
           .onConflict((conflict) =>
-            conflict.columns([...BUCKET_KEY]).doUpdateSet((eb) => ({
-              count: eb('usage_counts.count', '+', eb.ref('excluded.count')),
-            })),
+            conflict.columns([...BUCKET_KEY]).doUpdateSet((eb) => {
+              const sums = VERIFY_CODES.map((code) => {
+                const column = CODE_COLUMNS[code];
+                return [column, eb(`usage_counts.${column}`, '+', eb.ref(`excluded.${column}`))];
+              });
+              return Object.fromEntries(sums);
+            }),
           )
           .execute();
       }
     },
 
-    async readUsage(query: UsageQuery): Promise<UsageCount[]> {
+    async readUsage(query: UsageQuery): Promise<UsageBucket[]> {
       const rows = await inSeries(db, query, query)
-        .select(['bucket', 'code', 'count'])
+        .select(['bucket', ...Object.values(CODE_COLUMNS)])
         .orderBy('bucket')
-        .orderBy('code')
         .execute();
 
-      return rows.map((row) => ({
-        bucket: Number(row.bucket),
-        code: row.code,
-        count: Number(row.count),
-      }));
+      return rows.map((row) => ({ bucket: Number(row.bucket), counts: countsOf(row) }));
     },
 
     async rankUsage(query: UsageTopQuery): Promise<UsageRank[]> {
       const column = query.by === 'key' ? 'key_id' : 'external_id';
       const everyKey: UsageScope = { apiId: '', keyId: '', externalId: '', tag: '' };
+      const counted = sql.join(
+        query.codes.map((code) => sql.ref(CODE_COLUMNS[code])),
+        sql` + `,
+      );
       const rows = await inSeries(db, query, everyKey, column)
-        .where('code', 'in', [...query.codes])
-        .select((eb) => [eb.ref(column).as('id'), eb.fn.sum<number | string>('count').as('total')])
+        .select((eb) => [
+          eb.ref(column).as('id'),
+          sql<number | string>`sum(${counted})`.as('total'),
+        ])
         .groupBy(column)
+        .having(sql`sum(${counted})`, '>', 0)
         .orderBy('total', 'desc')
         .orderBy(column)
         .limit(query.limit)
@@ -106,7 +135,7 @@ function inSeries(
   scope: UsageScope,
   ranked?: 'key_id' | 'external_id',
 ) {
-  const fields = {
+  const fields: typeof SERIES_COLUMNS = {
     api_id: scope.apiId,
     key_id: scope.keyId,
     external_id: scope.externalId,
@@ -123,6 +152,9 @@ function inSeries(
 }
 
 function usageRow(increment: UsageIncrement) {
+  const counts = Object.fromEntries(
+    VERIFY_CODES.map((code) => [CODE_COLUMNS[code], increment.counts[code] ?? 0]),
+  ) as Record<CodeColumn, number>;
   return {
     workspace_id: increment.workspaceId,
     granularity: increment.granularity,
@@ -131,9 +163,14 @@ function usageRow(increment: UsageIncrement) {
     external_id: increment.externalId,
     tag: increment.tag,
     bucket: increment.bucket,
-    code: increment.code,
-    count: increment.count,
+    ...counts,
   };
+}
+
+function countsOf(row: Record<CodeColumn, number | string>): CodeCounts {
+  const counts = zeroCounts();
+  for (const code of VERIFY_CODES) counts[code] = Number(row[CODE_COLUMNS[code]]);
+  return counts;
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

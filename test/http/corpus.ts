@@ -468,7 +468,12 @@ function keySettingFields(patch: boolean): FieldSpec[] {
       values: enumValues(['sliding-window', 'token-bucket']),
       base: limits,
     },
-    { field: 'ratelimits[0].burst', values: integerValues(1, SAFE), base: limits },
+    // A bucket counts tokens × duration (1 s here) exactly, so its burst stops at 2^53 / 1000.
+    {
+      field: 'ratelimits[0].burst',
+      values: integerValues(1, Math.floor(SAFE / A_LIMIT.duration)),
+      base: limits,
+    },
     { field: 'ratelimits[0].autoApply', values: booleanValues(), base: limits },
     { field: 'ratelimits[0].shadow', values: booleanValues(), base: limits },
   ];

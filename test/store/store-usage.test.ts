@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { newId } from '../../src/core/ids.ts';
+import { type CodeCounts, type VerifyCode, zeroCounts } from '../../src/core/verify-codes.ts';
 import type { KeyRecord, Store, UsageIncrement, UsageScope } from '../../src/store/types.ts';
 import { describeEachStore } from '../support/databases.ts';
 
@@ -15,10 +16,14 @@ function increment(workspaceId: string, fields: Partial<UsageIncrement>): UsageI
     workspaceId,
     granularity: 'hour',
     bucket: T0,
-    code: 'VALID',
-    count: 1,
+    counts: { VALID: 1 },
     ...fields,
   };
+}
+
+/** Counts of every code: zero but for those given. */
+function counts(some: Partial<CodeCounts>): CodeCounts {
+  return { ...zeroCounts(), ...some };
 }
 
 /** A workspace, an API and `count` keys, written to the store. */
@@ -62,10 +67,13 @@ async function seedKeys(store: Store, count: number): Promise<KeyRecord[]> {
 describeEachStore('usage counts', (store) => {
   it('adds to a bucket that exists and creates one that does not', async () => {
     const ws = newId('ws');
-    await store().addUsage([increment(ws, { count: 3 }), increment(ws, { code: 'EXPIRED' })]);
-    await store().addUsage([increment(ws, { count: 4 }), increment(ws, { bucket: T0 + HOUR })]);
+    await store().addUsage([increment(ws, { counts: { VALID: 3, EXPIRED: 1 } })]);
+    await store().addUsage([
+      increment(ws, { counts: { VALID: 4 } }),
+      increment(ws, { bucket: T0 + HOUR }),
+    ]);
 
-    const counts = await store().readUsage({
+    const read = await store().readUsage({
       ...EVERYTHING,
       workspaceId: ws,
       granularity: 'hour',
@@ -73,10 +81,9 @@ describeEachStore('usage counts', (store) => {
       to: T0 + 2 * HOUR,
     });
 
-    assert.deepEqual(counts, [
-      { bucket: T0, code: 'EXPIRED', count: 1 },
-      { bucket: T0, code: 'VALID', count: 7 },
-      { bucket: T0 + HOUR, code: 'VALID', count: 1 },
+    assert.deepEqual(read, [
+      { bucket: T0, counts: counts({ VALID: 7, EXPIRED: 1 }) },
+      { bucket: T0 + HOUR, counts: counts({ VALID: 1 }) },
     ]);
   });
 
@@ -84,15 +91,15 @@ describeEachStore('usage counts', (store) => {
     const ws = newId('ws');
     const scope = { apiId: 'api_1', keyId: '', externalId: 'cus_1', tag: 'beta' };
     await store().addUsage([
-      increment(ws, { ...scope, count: 5 }),
-      increment(ws, { ...scope, tag: '', count: 100 }),
-      increment(ws, { ...scope, granularity: 'day', count: 100 }),
-      increment(newId('ws'), { ...scope, count: 100 }),
-      increment(ws, { ...scope, bucket: T0 - HOUR, count: 100 }),
-      increment(ws, { ...scope, bucket: T0 + HOUR, count: 100 }),
+      increment(ws, { ...scope, counts: { VALID: 5 } }),
+      increment(ws, { ...scope, tag: '', counts: { VALID: 100 } }),
+      increment(ws, { ...scope, granularity: 'day', counts: { VALID: 100 } }),
+      increment(newId('ws'), { ...scope, counts: { VALID: 100 } }),
+      increment(ws, { ...scope, bucket: T0 - HOUR, counts: { VALID: 100 } }),
+      increment(ws, { ...scope, bucket: T0 + HOUR, counts: { VALID: 100 } }),
     ]);
 
-    const counts = await store().readUsage({
+    const read = await store().readUsage({
       ...scope,
       workspaceId: ws,
       granularity: 'hour',
@@ -100,17 +107,17 @@ describeEachStore('usage counts', (store) => {
       to: T0 + HOUR,
     });
 
-    assert.deepEqual(counts, [{ bucket: T0, code: 'VALID', count: 5 }]);
+    assert.deepEqual(read, [{ bucket: T0, counts: counts({ VALID: 5 }) }]);
   });
 
   it('keeps counts beyond 32 bits and writes hundreds of buckets at once', async () => {
     const ws = newId('ws');
     const many = Array.from({ length: 1_200 }, (_, index) =>
-      increment(ws, { bucket: T0 + index * HOUR, count: 2 ** 40 + index }),
+      increment(ws, { bucket: T0 + index * HOUR, counts: { RATE_LIMITED: 2 ** 40 + index } }),
     );
     await store().addUsage(many);
 
-    const counts = await store().readUsage({
+    const read = await store().readUsage({
       ...EVERYTHING,
       workspaceId: ws,
       granularity: 'hour',
@@ -118,30 +125,30 @@ describeEachStore('usage counts', (store) => {
       to: T0 + 1_200 * HOUR,
     });
 
-    assert.equal(counts.length, 1_200);
-    assert.equal(counts[1_199]?.count, 2 ** 40 + 1_199);
+    assert.equal(read.length, 1_200);
+    assert.equal(read[1_199]?.counts.RATE_LIMITED, 2 ** 40 + 1_199);
   });
 
   it('ranks keys and identities by the verifications of the codes asked for', async () => {
     const ws = newId('ws');
     await store().addUsage([
-      increment(ws, { keyId: 'key_a', count: 5 }),
-      increment(ws, { keyId: 'key_a', code: 'RATE_LIMITED', count: 1 }),
-      increment(ws, { keyId: 'key_b', code: 'RATE_LIMITED', count: 9 }),
-      increment(ws, { keyId: 'key_c', count: 2, bucket: T0 + HOUR }),
-      increment(ws, { keyId: 'key_d', tag: 'x', count: 50 }),
-      increment(ws, { externalId: 'cus_1', count: 4 }),
-      increment(ws, { apiId: 'api_1', externalId: 'cus_2', count: 40 }),
+      increment(ws, { keyId: 'key_a', counts: { VALID: 5, RATE_LIMITED: 1 } }),
+      increment(ws, { keyId: 'key_b', counts: { RATE_LIMITED: 9 } }),
+      increment(ws, { keyId: 'key_c', counts: { VALID: 2 }, bucket: T0 + HOUR }),
+      increment(ws, { keyId: 'key_d', tag: 'x', counts: { VALID: 50 } }),
+      increment(ws, { keyId: 'key_e', counts: { EXPIRED: 70 } }),
+      increment(ws, { externalId: 'cus_1', counts: { VALID: 4 } }),
+      increment(ws, { apiId: 'api_1', externalId: 'cus_2', counts: { VALID: 40 } }),
     ]);
     const range = { workspaceId: ws, granularity: 'hour' as const, from: T0, to: T0 + 2 * HOUR };
 
-    const all = ['VALID', 'RATE_LIMITED'];
+    const all: VerifyCode[] = ['VALID', 'RATE_LIMITED'];
     assert.deepEqual(await store().rankUsage({ ...range, by: 'key', codes: all, limit: 10 }), [
       { id: 'key_b', count: 9 },
       { id: 'key_a', count: 6 },
       { id: 'key_c', count: 2 },
     ]);
-    const denied = ['RATE_LIMITED'];
+    const denied: VerifyCode[] = ['RATE_LIMITED'];
     assert.deepEqual(await store().rankUsage({ ...range, by: 'key', codes: denied, limit: 1 }), [
       { id: 'key_b', count: 9 },
     ]);
