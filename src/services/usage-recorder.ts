@@ -33,7 +33,7 @@ export interface UsageRecorderOptions {
 export const DEFAULT_USAGE_RECORDER_OPTIONS: UsageRecorderOptions = {
   enabled: true,
   flushIntervalMs: 1_000,
-  flushEvents: 10_000,
+  flushEvents: 2_000,
 };
 
 /** The size of each granularity's buckets; days and hours start on UTC boundaries. */

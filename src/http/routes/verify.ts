@@ -110,12 +110,16 @@ export function verifyMeasured(
   request: VerifyRequest,
 ): Soon<VerifyOutcome> {
   const started = performance.now();
-  const measured = (outcome: VerifyOutcome) => {
-    metrics.verified(outcome.code, (performance.now() - started) / 1000);
-    return outcome;
-  };
   const verifying = keygate.verifier.verify(actor, request);
-  return verifying instanceof Promise ? verifying.then(measured) : measured(verifying);
+  if (verifying instanceof Promise) {
+    return verifying.then((outcome) => measured(metrics, outcome, started));
+  }
+  return measured(metrics, verifying, started);
+}
+
+function measured(metrics: KeygateMetrics, outcome: VerifyOutcome, started: number): VerifyOutcome {
+  metrics.verified(outcome.code, (performance.now() - started) / 1000);
+  return outcome;
 }
 
 export function registerVerifyRoutes(app: Router, keygate: Keygate, metrics: KeygateMetrics): void {
