@@ -120,11 +120,12 @@ export class VerifyService {
 
   private outcomeOf(actor: Actor, request: VerifyRequest): Soon<VerifyOutcome> {
     const query = request.permissions === undefined ? undefined : parseQuery(request.permissions);
-    if (!isWellFormedKey(request.key)) return MALFORMED;
-
     const hash = hashKey(this.deps.pepper, request.key);
     const cached = this.deps.cache.get(hash);
+    // Only a well-formed key was ever looked up and cached, so a hit is one: the format is
+    // checked on a miss, before the store is asked.
     if (cached !== undefined) return this.verifyKey(actor, request, query, cached ?? undefined);
+    if (!isWellFormedKey(request.key)) return MALFORMED;
 
     return this.deps.cache
       .load(hash, () => this.deps.store.findKeyByHash(hash))
