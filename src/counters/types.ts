@@ -1,5 +1,6 @@
 import type { LimitConfig } from '../core/limits/types.ts';
 import type { RefillSchedule } from '../core/refill.ts';
+import type { Soon } from '../core/soon.ts';
 
 /** One rate limit to apply in a consume: which window, by which rule, and what to charge. */
 export interface LimitRequest {
@@ -110,9 +111,10 @@ export interface Counters {
    * One atomic step: when every enforced (non-shadow) limit allows and the balance holds the
    * cost, charge the balance and every limit that allows — shadow ones included, so a shadow
    * limit counts exactly what enforcing it would and its `exceeded` tells what enforcing it would
-   * deny; otherwise charge nothing anywhere.
+   * deny; otherwise charge nothing anywhere. Counters held in this process answer at once;
+   * counters held elsewhere answer a promise.
    */
-  consume(request: ConsumeRequest): Promise<ConsumeResult>;
+  consume(request: ConsumeRequest): Soon<ConsumeResult>;
   /**
    * Give back what a consume charged, when its request failed later (its charge could not be
    * made durable). A charge that has stopped counting meanwhile (its window moved on, its

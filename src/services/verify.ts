@@ -9,7 +9,13 @@ import {
 import type { Soon } from '../core/soon.ts';
 import type { Clock } from '../core/time.ts';
 import type { VerifyCode } from '../core/verify-codes.ts';
-import type { Counters, LimitRequest, LimitResult, Reservation } from '../counters/types.ts';
+import type {
+  ConsumeResult,
+  Counters,
+  LimitRequest,
+  LimitResult,
+  Reservation,
+} from '../counters/types.ts';
 import type { CreditBalanceRecord, IdentityRecord, KeyRecord, Store } from '../store/types.ts';
 import type { Actor } from './actor.ts';
 import type { CreditLedger } from './credit-ledger.ts';
@@ -63,6 +69,15 @@ export interface VerifyDependencies {
 interface Found {
   key: KeyRecord;
   identity: IdentityRecord | undefined;
+}
+
+/** A consume under way: what it charges, and when. */
+interface PendingCharge {
+  found: Found;
+  limits: readonly LimitRequest[];
+  balance: CreditBalanceRecord | undefined;
+  cost: number;
+  now: number;
 }
 
 const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, code: 'MALFORMED' });
@@ -189,28 +204,58 @@ export class VerifyService {
 
   /**
    * Applies the rate limits and the credit charge in one atomic step of the counters, then
-   * makes the charge durable before answering; if it cannot be, the step is given back.
+   * makes the charge durable before answering; if it cannot be, the step is given back. Waits
+   * only for what is not at hand: a balance not cached, remote counters, the charge's write.
    */
-  private async consume(
+  private consume(
     found: Found,
     limits: readonly LimitRequest[],
     balanceId: string | null,
     cost: number,
-  ): Promise<VerifyOutcome> {
-    const balance = balanceId === null ? undefined : await this.balance(found.key, balanceId);
+  ): Soon<VerifyOutcome> {
+    const balance = balanceId === null ? undefined : this.balance(found.key, balanceId);
+    if (balance instanceof Promise) {
+      return balance.then((loaded) => this.consumeWith(found, limits, loaded, cost));
+    }
+    return this.consumeWith(found, limits, balance, cost);
+  }
+
+  private consumeWith(
+    found: Found,
+    limits: readonly LimitRequest[],
+    balance: CreditBalanceRecord | undefined,
+    cost: number,
+  ): Soon<VerifyOutcome> {
     const now = this.deps.clock();
     const credits = balance && { key: balance.id, cost, stored: balance };
-    const consumed = await this.deps.counters.consume({ limits, credits, now });
-    const outcome = { ...found, ratelimits: consumed.limits };
+    const consuming = this.deps.counters.consume({ limits, credits, now });
+    const charge = { found, limits, balance, cost, now };
+    if (consuming instanceof Promise) return consuming.then((done) => this.settle(charge, done));
+    return this.settle(charge, consuming);
+  }
+
+  /** The outcome of a consume; a VALID one waits until its charge is durable. */
+  private settle(charge: PendingCharge, consumed: ConsumeResult): Soon<VerifyOutcome> {
+    const { found, limits, balance, cost } = charge;
+    const ratelimits = consumed.limits;
     const creditsRemaining = consumed.credits?.remaining ?? null;
+    const { key, identity } = found;
     if (!consumed.allowed) {
-      const limited = consumed.limits.some((limit, i) => limit.exceeded && !limits[i]?.shadow);
+      const limited = ratelimits.some((limit, i) => limit.exceeded && !limits[i]?.shadow);
       const code = limited ? 'RATE_LIMITED' : 'USAGE_EXCEEDED';
-      return { valid: false, code, ...outcome, creditsRemaining };
+      return { valid: false, code, key, identity, ratelimits, creditsRemaining };
     }
 
-    if (balance && cost > 0) await this.commitCharge(balance, cost, now, consumed.reservation);
-    return { valid: true, code: 'VALID', ...outcome, creditsRemaining };
+    const outcome: VerifyOutcome = {
+      valid: true,
+      code: 'VALID',
+      key,
+      identity,
+      ratelimits,
+      creditsRemaining,
+    };
+    if (!balance || cost === 0) return outcome;
+    return this.commitCharge(balance, cost, charge.now, consumed.reservation).then(() => outcome);
   }
 
   private async commitCharge(

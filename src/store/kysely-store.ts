@@ -629,6 +629,10 @@ function creditBalanceQueries(db: Kysely<Database>) {
     },
 
     applyCreditCharges(charges: readonly CreditCharge[]): Promise<void> {
+      // One statement is atomic on its own; the transaction costs as much as the update.
+      const [only] = charges;
+      if (charges.length === 1 && only) return applyCreditCharge(db, only);
+
       return atomically(db, async (trx) => {
         for (const charge of charges) await applyCreditCharge(trx, charge);
       });

@@ -66,7 +66,7 @@ export class MemoryCounters implements Counters {
     return this.#windows.size;
   }
 
-  async consume(request: ConsumeRequest): Promise<ConsumeResult> {
+  consume(request: ConsumeRequest): ConsumeResult {
     const { limits, credits, now } = request;
     // Looking at one entry more than this call can add keeps idle ones from piling up.
     this.#windows.dropSomeIdle(now, limits.length + 1);
