@@ -89,7 +89,7 @@ function fullOptions(profile: boolean, parts: ReadonlySet<BenchPart>): BenchOpti
     quick: false,
     profile,
     parts,
-    http: { rounds: 5, warmupSeconds: 1, seconds: 5, connections: 50, pipelining: 1 },
+    http: { rounds: 7, warmupSeconds: 1, seconds: 5, connections: 50, pipelining: 1 },
     verify: { pairs: 15, batchMs: 200 },
     memory: { checkpoints: [1_000, 50_000, 100_000, 150_000, 200_000], cacheMaxEntries: 100_000 },
     limiter: { keys: 10_000, batch: 200_000, rounds: 7 },
