@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
@@ -10,11 +9,11 @@ import type { Database } from '../../src/store/schema.ts';
 import type {
   CreditBalanceRecord,
   IdentityRecord,
-  KeyRecord,
   RateLimitOverrideRecord,
   Store,
 } from '../../src/store/types.ts';
 import { describeEachStore } from '../support/databases.ts';
+import { keyRecord } from '../support/records.ts';
 
 let clock = Date.UTC(2025, 0, 1);
 const tick = () => {
@@ -53,29 +52,7 @@ async function aKeyOn(store: Store, workspaceId: string, creditBalanceId: string
     createdAt: clock,
   });
   const id = newId('key', tick());
-  const key: KeyRecord = {
-    id,
-    lineageId: id,
-    workspaceId,
-    apiId,
-    hash: randomBytes(32).toString('hex'),
-    pepperVersion: 1,
-    start: 'kg_AbCd',
-    name: null,
-    externalId: null,
-    meta: null,
-    permissions: [],
-    enabled: true,
-    expiresAt: null,
-    creditBalanceId,
-    credits: null,
-    ratelimits: [],
-    createdAt: clock,
-    updatedAt: clock,
-    lastUsedAt: null,
-    revokedAt: null,
-    rolledFrom: null,
-  };
+  const key = keyRecord({ id, workspaceId, apiId, createdAt: clock, creditBalanceId });
   await store.insertKey(key);
   return key;
 }

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { newId } from '../../src/core/ids.ts';
 import { type CodeCounts, type VerifyCode, zeroCounts } from '../../src/core/verify-codes.ts';
 import type { KeyRecord, Store, UsageIncrement, UsageScope } from '../../src/store/types.ts';
 import { describeEachStore } from '../support/databases.ts';
+import { keyRecord } from '../support/records.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 2, 1);
@@ -34,30 +34,7 @@ async function seedKeys(store: Store, count: number): Promise<KeyRecord[]> {
   await store.insertApi({ id: apiId, workspaceId, name: 'a', prefix: 'kg', createdAt: T0 });
   const keys: KeyRecord[] = [];
   for (let index = 0; index < count; index += 1) {
-    const id = newId('key');
-    const key: KeyRecord = {
-      id,
-      lineageId: id,
-      workspaceId,
-      apiId,
-      hash: randomBytes(32).toString('hex'),
-      pepperVersion: 1,
-      start: 'kg_abcd',
-      name: null,
-      externalId: null,
-      meta: null,
-      permissions: [],
-      enabled: true,
-      expiresAt: null,
-      creditBalanceId: null,
-      credits: null,
-      ratelimits: [],
-      createdAt: T0,
-      updatedAt: T0,
-      lastUsedAt: null,
-      revokedAt: null,
-      rolledFrom: null,
-    };
+    const key = keyRecord({ id: newId('key'), workspaceId, apiId, createdAt: T0 });
     await store.insertKey(key);
     keys.push(key);
   }

@@ -23,6 +23,7 @@ import {
   removeTestDirectory,
   storeKinds,
 } from '../support/databases.ts';
+import { keyRecord } from '../support/records.ts';
 
 /** Ids made at strictly increasing times, so their order is the order they were made in. */
 let clock = Date.UTC(2025, 0, 1);
@@ -58,31 +59,15 @@ function anApi(workspaceId: string): ApiRecord {
 }
 
 function aKey(api: ApiRecord, fields: Partial<KeyRecord> = {}): KeyRecord {
-  const id = nextId('key');
-  return {
-    id,
-    lineageId: id,
+  return keyRecord({
+    id: nextId('key'),
     workspaceId: api.workspaceId,
     apiId: api.id,
-    hash: randomHash(),
+    createdAt: clock,
     pepperVersion: 2,
     start: 'pay_Xy12',
-    name: null,
-    externalId: null,
-    meta: null,
-    permissions: [],
-    enabled: true,
-    expiresAt: null,
-    creditBalanceId: null,
-    credits: null,
-    ratelimits: [],
-    createdAt: clock,
-    updatedAt: clock,
-    lastUsedAt: null,
-    revokedAt: null,
-    rolledFrom: null,
     ...fields,
-  };
+  });
 }
 
 function anAuditEvent(workspaceId: string, fields: Partial<AuditEventRecord> = {}) {
