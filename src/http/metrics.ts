@@ -1,10 +1,26 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  Counter,
+  collectDefaultMetrics,
+  Gauge,
+  Histogram,
+  type LabelValues,
+  Registry,
+} from 'prom-client';
 import type { Keygate } from '../services/keygate.ts';
 import { VERIFY_CODES, type VerifyCode } from '../services/verify.ts';
 
 /** Seconds; a cached verification takes microseconds, one that reads the store milliseconds. */
 const VERIFY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25];
 const STORE_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5];
+
+/** A metric's name and help. */
+interface MetricInfo {
+  name: string;
+  help: string;
+}
+
+/** Values by labels, as a metric reads them at a scrape. */
+type Readings = Iterable<[labels: LabelValues<string>, value: number]>;
 
 /**
  * keygate's Prometheus metrics, all named `keygate_*`, in a registry of their own. No label
@@ -18,10 +34,7 @@ export class KeygateMetrics {
    * a label key per call, which costs a cached verification a tenth of its time.
    */
   readonly #byCode = new Map<string, number>(VERIFY_CODES.map((code) => [code, 0]));
-  readonly #byRequest = new Map<
-    string,
-    { method: string; route: string; status: number; count: number }
-  >();
+  readonly #byRequest = new Map<string, { labels: LabelValues<string>; count: number }>();
   readonly #verifyDuration = new Histogram({
     name: 'keygate_verify_duration_seconds',
     help: 'Time to decide a verification, from the parsed request to the outcome',
@@ -36,32 +49,22 @@ export class KeygateMetrics {
     buckets: STORE_BUCKETS,
     registers: [this.registry],
   });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'keygate_' });
-    const byCode = this.#byCode;
-    const byRequest = this.#byRequest;
-    new Counter({
-      name: 'keygate_verifications_total',
-      help: 'Verifications answered, by verify code',
-      labelNames: ['code'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [code, count] of byCode) this.inc({ code }, count);
+    this.#counter(
+      { name: 'keygate_verifications_total', help: 'Verifications answered, by verify code' },
+      ['code'],
+      () => [...this.#byCode].map(([code, count]) => [{ code }, count]),
+    );
+    this.#counter(
+      {
+        name: 'keygate_http_requests_total',
+        help: 'HTTP requests answered, by method, route template and status',
       },
-    });
-    new Counter({
-      name: 'keygate_http_requests_total',
-      help: 'HTTP requests answered, by method, route template and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const { method, route, status, count } of byRequest.values()) {
-          this.inc({ method, route, status }, count);
-        }
-      },
-    });
+      ['method', 'route', 'status'],
+      () => [...this.#byRequest.values()].map(({ labels, count }) => [labels, count]),
+    );
   }
 
   /** Counts one verification and how long it took. */
@@ -75,70 +78,61 @@ export class KeygateMetrics {
     const id = `${method} ${route} ${status}`;
     const known = this.#byRequest.get(id);
     if (known) known.count += 1;
-    else this.#byRequest.set(id, { method, route, status, count: 1 });
+    else this.#byRequest.set(id, { labels: { method, route, status }, count: 1 });
   }
 
   /** Reads keygate's caches and write-behind queue at every scrape. */
   observe(keygate: Keygate): void {
-    const stats = () => Object.entries(keygate.cacheStats());
-    new Counter({
-      name: 'keygate_cache_hits_total',
-      help: 'Record lookups answered from the in-process cache, by cache',
-      labelNames: ['cache'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [cache, { hits }] of stats()) this.inc({ cache }, hits);
-      },
+    const caches = (field: 'hits' | 'misses' | 'size') => (): Readings =>
+      Object.entries(keygate.cacheStats()).map(([cache, stats]) => [{ cache }, stats[field]]);
+    const hits = 'Record lookups answered from the in-process cache, by cache';
+    this.#counter({ name: 'keygate_cache_hits_total', help: hits }, ['cache'], caches('hits'));
+    const misses = 'Record lookups that had to ask the store, by cache';
+    this.#counter(
+      { name: 'keygate_cache_misses_total', help: misses },
+      ['cache'],
+      caches('misses'),
+    );
+    const entries = 'Records held in the in-process cache, by cache';
+    this.#gauge({ name: 'keygate_cache_entries', help: entries }, ['cache'], caches('size'));
+
+    const backlog = () => keygate.usageRecorder.backlog;
+    const pending = 'Verifications counted in memory and not yet written to the store';
+    this.#gauge({ name: 'keygate_usage_pending_events', help: pending }, [], () => [
+      [{}, backlog().events],
+    ]);
+    const lag = 'Age of the oldest verification counted and not yet written; 0 when none waits';
+    this.#gauge({ name: 'keygate_usage_lag_seconds', help: lag }, [], () => {
+      const { oldestAt } = backlog();
+      return [[{}, oldestAt === undefined ? 0 : Math.max(0, keygate.clock() - oldestAt) / 1000]];
     });
-    new Counter({
-      name: 'keygate_cache_misses_total',
-      help: 'Record lookups that had to ask the store, by cache',
-      labelNames: ['cache'],
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [cache, { misses }] of stats()) this.inc({ cache }, misses);
-      },
-    });
-    new Gauge({
-      name: 'keygate_cache_entries',
-      help: 'Records held in the in-process cache, by cache',
-      labelNames: ['cache'],
-      registers: [this.registry],
-      collect() {
-        for (const [cache, { size }] of stats()) this.set({ cache }, size);
-      },
-    });
-    this.#observeUsage(keygate);
+    const failures = 'Usage writes that failed; their counts were kept for the next write';
+    this.#counter({ name: 'keygate_usage_write_failures_total', help: failures }, [], () => [
+      [{}, backlog().failedWrites],
+    ]);
   }
 
-  #observeUsage(keygate: Keygate): void {
-    const backlog = () => keygate.usageRecorder.backlog;
-    new Gauge({
-      name: 'keygate_usage_pending_events',
-      help: 'Verifications counted in memory and not yet written to the store',
-      registers: [this.registry],
-      collect() {
-        this.set(backlog().events);
-      },
-    });
-    new Gauge({
-      name: 'keygate_usage_lag_seconds',
-      help: 'Age of the oldest verification counted and not yet written; 0 when none waits',
-      registers: [this.registry],
-      collect() {
-        const { oldestAt } = backlog();
-        this.set(oldestAt === undefined ? 0 : Math.max(0, keygate.clock() - oldestAt) / 1000);
-      },
-    });
+  /** A counter whose totals are kept elsewhere and read at each scrape. */
+  #counter(info: MetricInfo, labelNames: string[], read: () => Readings): void {
     new Counter({
-      name: 'keygate_usage_write_failures_total',
-      help: 'Usage writes that failed; their counts were kept for the next write',
+      ...info,
+      labelNames,
       registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(backlog().failedWrites);
+        for (const [labels, value] of read()) this.inc(labels, value);
+      },
+    });
+  }
+
+  /** A gauge read at each scrape. */
+  #gauge(info: MetricInfo, labelNames: string[], read: () => Readings): void {
+    new Gauge({
+      ...info,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        for (const [labels, value] of read()) this.set(labels, value);
       },
     });
   }

@@ -5,7 +5,7 @@ import { type Static, Type } from 'typebox';
  * surrogates (no database can store them as sent). Ajv matches in Unicode mode, where a
  * surrogate range matches only unpaired halves.
  */
-export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\uD800-\\uDFFF]*$';
+const PRINTABLE = '^[^\\u0000-\\u001f\\u007f\\uD800-\\uDFFF]*$';
 const PERMISSION = '^[A-Za-z0-9_.:*-]+$';
 const ID = '^[A-Za-z0-9_]+$';
 const PREFIX = '^[a-z0-9_]+$';
@@ -20,6 +20,8 @@ export const PATTERN_MESSAGES: Record<string, string> = {
 
 export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: PRINTABLE });
 export const ExternalId = Type.String({ minLength: 1, maxLength: 256, pattern: PRINTABLE });
+/** A label a verification is counted under in usage. */
+export const Tag = Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE });
 export const Permission = Type.String({
   minLength: 1,
   maxLength: 256,

@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { DEFAULT_USAGE_RETENTION, type UsageRetention } from '../services/usage.ts';
+import { BUCKET_MS, DEFAULT_USAGE_RECORDER_OPTIONS } from '../services/usage-recorder.ts';
 
 /** Everything keygate reads from its environment at start-up. */
 export interface ServerConfig {
@@ -16,8 +18,8 @@ export interface ServerConfig {
   usageEnabled: boolean;
   usageFlushIntervalMs: number;
   usageFlushEvents: number;
-  /** How many days each granularity of usage is kept. */
-  usageRetentionDays: { minute: number; hour: number; day: number };
+  /** How long each granularity of usage is kept, in milliseconds. */
+  usageRetentionMs: UsageRetention;
   /** When set, `/metrics` asks for `Authorization: Bearer <token>`. */
   metricsToken: string | undefined;
 }
@@ -59,15 +61,39 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
     cacheMaxKeys: integer(env, 'KEYGATE_CACHE_MAX_KEYS', 100_000, 1, 10_000_000),
     cacheTtlMs: integer(env, 'KEYGATE_CACHE_TTL_MS', 60_000, 0, 3_600_000),
     usageEnabled: usageEnabled(env.KEYGATE_USAGE),
-    usageFlushIntervalMs: integer(env, 'KEYGATE_USAGE_FLUSH_MS', 1_000, 10, 60_000),
-    usageFlushEvents: integer(env, 'KEYGATE_USAGE_FLUSH_EVENTS', 10_000, 1, 10_000_000),
-    usageRetentionDays: {
-      minute: integer(env, 'KEYGATE_USAGE_RETENTION_MINUTE_DAYS', 7, 1, 3_650),
-      hour: integer(env, 'KEYGATE_USAGE_RETENTION_HOUR_DAYS', 90, 1, 3_650),
-      day: integer(env, 'KEYGATE_USAGE_RETENTION_DAY_DAYS', 730, 1, 36_500),
+    usageFlushIntervalMs: integer(
+      env,
+      'KEYGATE_USAGE_FLUSH_MS',
+      DEFAULT_USAGE_RECORDER_OPTIONS.flushIntervalMs,
+      10,
+      60_000,
+    ),
+    usageFlushEvents: integer(
+      env,
+      'KEYGATE_USAGE_FLUSH_EVENTS',
+      DEFAULT_USAGE_RECORDER_OPTIONS.flushEvents,
+      1,
+      10_000_000,
+    ),
+    usageRetentionMs: {
+      minute: retentionDays(env, 'MINUTE', 'minute', 3_650),
+      hour: retentionDays(env, 'HOUR', 'hour', 3_650),
+      day: retentionDays(env, 'DAY', 'day', 36_500),
     },
     metricsToken: metricsToken(env.KEYGATE_METRICS_TOKEN),
   };
+}
+
+/** `KEYGATE_USAGE_RETENTION_<GRAIN>_DAYS`, in milliseconds. */
+function retentionDays(
+  env: NodeJS.ProcessEnv,
+  grain: string,
+  granularity: keyof UsageRetention,
+  maxDays: number,
+): number {
+  const fallback = DEFAULT_USAGE_RETENTION[granularity] / BUCKET_MS.day;
+  const name = `KEYGATE_USAGE_RETENTION_${grain}_DAYS`;
+  return integer(env, name, fallback, 1, maxDays) * BUCKET_MS.day;
 }
 
 function usageEnabled(text: string | undefined): boolean {

@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       enabled: config.usageEnabled,
       flushIntervalMs: config.usageFlushIntervalMs,
       flushEvents: config.usageFlushEvents,
-      retention: retentionMs(config.usageRetentionDays),
+      retention: config.usageRetentionMs,
     },
     onUsageWriteError: (error) => logger.error({ err: error }, 'usage counts not written yet'),
   });
@@ -109,11 +109,6 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60_000;
-const DAY_MS = 86_400_000;
-
-function retentionMs(days: ServerConfig['usageRetentionDays']) {
-  return { minute: days.minute * DAY_MS, hour: days.hour * DAY_MS, day: days.day * DAY_MS };
-}
 
 /** Deletes usage buckets past their retention now, then every hour. */
 function startPruning(keygate: Keygate, logger: pino.Logger): NodeJS.Timeout {

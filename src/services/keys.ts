@@ -325,7 +325,10 @@ export function checkRateLimits(limits: readonly RateLimitConfig[] | null | unde
   }
 }
 
-/** Whether a JSON value nests deeper than `limit`; walks without recursion, so depth cannot overflow the stack. */
+/**
+ * Whether a JSON value nests deeper than `limit`; walks without recursion, so depth cannot
+ * overflow the stack.
+ */
 function nestingExceeds(value: unknown, limit: number): boolean {
   const pending: Array<[unknown, number]> = [[value, 1]];
   for (let next = pending.pop(); next; next = pending.pop()) {

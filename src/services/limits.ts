@@ -17,9 +17,9 @@ interface ResolvedLimits {
 }
 
 /**
- * Resolves limits as `resolveLimits` does, and remembers the automatic ones of each key
- * record: records are replaced, never changed, when their settings change, so what was
- * resolved for one stays right as long as it and its identity record are the ones in use.
+ * Resolves the limits of a verification (see `resolveLimits`) and remembers the automatic ones
+ * of each key record: records are replaced, never changed, when their settings change, so what
+ * was resolved for one stays right while it and its identity record are the ones in use.
  */
 export class LimitResolver {
   readonly #automatic = new WeakMap<KeyRecord, ResolvedLimits>();
@@ -46,14 +46,11 @@ export class LimitResolver {
  * A key's windows follow its roll chain (lineage), so a rolled key and its predecessor share
  * them; an identity's windows are shared by all of its keys.
  */
-export function resolveLimits(
+function resolveLimits(
   key: KeyRecord,
   identity: IdentityRecord | undefined,
   named: readonly NamedLimit[] | undefined,
-): readonly LimitRequest[] {
-  const none = key.ratelimits.length === 0 && !identity?.ratelimits.length && !named?.length;
-  if (none) return NO_LIMITS;
-
+): LimitRequest[] {
   const owned = new Map<string, OwnedLimit>();
   for (const limit of identity?.ratelimits ?? []) {
     owned.set(limit.name, toRequest(`i:${identity?.id}:${limit.name}`, limit));

@@ -34,7 +34,7 @@ export interface CreatedRootKey {
   key: string;
 }
 
-/** How many bearer tokens keep their hash in memory, so that a repeat caller is not hashed again. */
+/** How many bearers keep their hash in memory, so that a repeat caller is not hashed again. */
 const REMEMBERED_BEARERS = 1_000;
 
 /** Authenticates `/v1` callers and manages the root keys of a workspace. */

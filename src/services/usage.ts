@@ -162,7 +162,8 @@ export class UsageService {
     if (count > MAX_USAGE_BUCKETS) {
       throw new KeygateError(
         'BAD_REQUEST',
-        `the range holds ${count} ${granularity} buckets; at most ${MAX_USAGE_BUCKETS} fit in one answer`,
+        `the range holds ${count} ${granularity} buckets; ` +
+          `at most ${MAX_USAGE_BUCKETS} fit in one answer`,
         [{ path: 'query.from', message: `is too far from to for granularity ${granularity}` }],
       );
     }

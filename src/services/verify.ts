@@ -50,7 +50,7 @@ export interface VerifyOutcome {
   identity?: IdentityRecord | undefined;
   /** Credits left after this verification; `null` when unlimited. */
   creditsRemaining?: number | null;
-  ratelimits?: LimitResult[];
+  ratelimits?: readonly LimitResult[];
 }
 
 export interface VerifyDependencies {
@@ -72,7 +72,7 @@ interface Found {
 }
 
 /** A consume under way: what it charges, and when. */
-interface PendingCharge {
+interface Consumption {
   found: Found;
   limits: readonly LimitRequest[];
   balance: CreditBalanceRecord | undefined;
@@ -82,7 +82,7 @@ interface PendingCharge {
 
 const MALFORMED: VerifyOutcome = Object.freeze({ valid: false, code: 'MALFORMED' });
 const NOT_FOUND: VerifyOutcome = Object.freeze({ valid: false, code: 'NOT_FOUND' });
-const NO_LIMITS: LimitResult[] = [];
+const NO_LIMITS: readonly LimitResult[] = Object.freeze([]);
 /** The most APIs whose verify permission is remembered per set of root-key permissions. */
 const REMEMBERED_APIS = 1_000;
 
@@ -229,14 +229,16 @@ export class VerifyService {
     const now = this.deps.clock();
     const credits = balance && { key: balance.id, cost, stored: balance };
     const consuming = this.deps.counters.consume({ limits, credits, now });
-    const charge = { found, limits, balance, cost, now };
-    if (consuming instanceof Promise) return consuming.then((done) => this.settle(charge, done));
-    return this.settle(charge, consuming);
+    const consumption = { found, limits, balance, cost, now };
+    if (consuming instanceof Promise) {
+      return consuming.then((done) => this.settle(consumption, done));
+    }
+    return this.settle(consumption, consuming);
   }
 
   /** The outcome of a consume; a VALID one waits until its charge is durable. */
-  private settle(charge: PendingCharge, consumed: ConsumeResult): Soon<VerifyOutcome> {
-    const { found, limits, balance, cost } = charge;
+  private settle(consumption: Consumption, consumed: ConsumeResult): Soon<VerifyOutcome> {
+    const { found, limits, balance, cost, now } = consumption;
     const ratelimits = consumed.limits;
     const creditsRemaining = consumed.credits?.remaining ?? null;
     const { key, identity } = found;
@@ -255,7 +257,7 @@ export class VerifyService {
       creditsRemaining,
     };
     if (!balance || cost === 0) return outcome;
-    return this.commitCharge(balance, cost, charge.now, consumed.reservation).then(() => outcome);
+    return this.commitCharge(balance, cost, now, consumed.reservation).then(() => outcome);
   }
 
   private async commitCharge(

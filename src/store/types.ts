@@ -161,7 +161,7 @@ export type IdentityPatch = Partial<
   Pick<IdentityRecord, 'meta' | 'ratelimits' | 'creditBalanceId' | 'updatedAt'>
 >;
 
-/** The limit of one identifier, or of a `*` pattern of them, in a standalone rate-limit namespace. */
+/** The limit of one identifier, or of a `*` pattern, in a standalone rate-limit namespace. */
 export interface RateLimitOverrideRecord {
   id: string;
   workspaceId: string;

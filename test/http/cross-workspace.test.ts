@@ -176,7 +176,7 @@ for (const kind of storeKinds) {
       });
     }
 
-    it("counts none of A's verifications in B's usage, and B's in A's as NOT_FOUND only", async () => {
+    it("counts B's verifications of A's keys in B's usage as NOT_FOUND only", async () => {
       await asB('POST', '/v1/keys/verify', { key: a.key });
       await t.keygate.usageRecorder.flush();
 

@@ -107,7 +107,7 @@ for (const kind of storeKinds) {
       assert.equal(everything.VALID, 47);
     });
 
-    it('has a point for every bucket, zeros included, from the bucket that holds from', async () => {
+    it('has a point for every bucket, zeros included, from the one holding from', async () => {
       const apiId = await newApi();
       const key = await newKey(apiId);
       const start = nextHour();

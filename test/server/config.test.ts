@@ -29,6 +29,12 @@ describe('configuration', () => {
       [{ KEYGATE_LOG_LEVEL: 'loud' }, /KEYGATE_LOG_LEVEL must be one of/],
       [{ KEYGATE_REDIS_URL: 'redis://127.0.0.1' }, /KEYGATE_REDIS_URL is not supported/],
       [{ KEYGATE_CACHE_MAX_KEYS: '0' }, /KEYGATE_CACHE_MAX_KEYS/],
+      [{ KEYGATE_USAGE: 'maybe' }, /KEYGATE_USAGE must be on or off/],
+      [{ KEYGATE_USAGE_FLUSH_MS: '5' }, /KEYGATE_USAGE_FLUSH_MS must be a whole number/],
+      [{ KEYGATE_USAGE_FLUSH_EVENTS: '1.5' }, /KEYGATE_USAGE_FLUSH_EVENTS/],
+      [{ KEYGATE_USAGE_RETENTION_MINUTE_DAYS: '0' }, /KEYGATE_USAGE_RETENTION_MINUTE_DAYS/],
+      [{ KEYGATE_USAGE_RETENTION_DAY_DAYS: 'forever' }, /KEYGATE_USAGE_RETENTION_DAY_DAYS/],
+      [{ KEYGATE_METRICS_TOKEN: 'short' }, /KEYGATE_METRICS_TOKEN must be at least 16/],
     ];
     for (const [env, message] of cases) {
       assert.throws(
@@ -40,6 +46,20 @@ describe('configuration', () => {
         },
       );
     }
+  });
+
+  it('counts usage by default, written every second, kept 7, 90 and 730 days by grain', () => {
+    const day = 86_400_000;
+    const config = loadConfig({});
+    const off = loadConfig({ KEYGATE_USAGE: 'off', KEYGATE_USAGE_RETENTION_HOUR_DAYS: '30' });
+
+    assert.equal(config.usageEnabled, true);
+    assert.equal(config.usageFlushIntervalMs, 1_000);
+    assert.equal(config.usageFlushEvents, 2_000);
+    assert.deepEqual(config.usageRetentionMs, { minute: 7 * day, hour: 90 * day, day: 730 * day });
+    assert.equal(config.metricsToken, undefined);
+    assert.equal(off.usageEnabled, false);
+    assert.equal(off.usageRetentionMs.hour, 30 * day);
   });
 
   it('accepts a PostgreSQL URL and a long enough root key', () => {

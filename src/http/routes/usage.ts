@@ -3,7 +3,7 @@ import type { Keygate } from '../../services/keygate.ts';
 import { type CodeCounts, USAGE_CODES, type UsageSeries } from '../../services/usage.ts';
 import { VERIFY_CODES } from '../../services/verify.ts';
 import type { Router } from '../router.ts';
-import { ExternalId, Id, Timestamp } from '../schemas.ts';
+import { ExternalId, Id, Tag, Timestamp } from '../schemas.ts';
 import { fromIso, iso } from '../views.ts';
 
 const Granularity = Type.Union(
@@ -22,7 +22,7 @@ const UsageQuery = Type.Object(
     apiId: Type.Optional(Id),
     keyId: Type.Optional(Id),
     externalId: Type.Optional(ExternalId),
-    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    tag: Type.Optional(Tag),
     ...RangeQuery,
   },
   { additionalProperties: false },
@@ -73,7 +73,7 @@ const TopView = Type.Object({
 });
 
 /** The usage as CSV: `time` and a column per verify code, a row per bucket. */
-export function usageCsv(usage: UsageSeries): string {
+function usageCsv(usage: UsageSeries): string {
   const row = (time: string, counts: CodeCounts) =>
     [time, ...USAGE_CODES.map((code) => counts[code])].join(',');
   const rows = usage.series.map((point) => row(iso(point.time), point.counts));

@@ -10,7 +10,7 @@ import {
 } from '../../services/verify.ts';
 import type { KeygateMetrics } from '../metrics.ts';
 import type { Router } from '../router.ts';
-import { Id, Meta, Nullable, PRINTABLE } from '../schemas.ts';
+import { Id, Meta, Nullable, Tag } from '../schemas.ts';
 import { iso } from '../views.ts';
 
 /** The body of a verify request; the Fastify route and the fast path both validate by it. */
@@ -39,7 +39,7 @@ export const VerifyBody = Type.Object(
       ),
     ),
     tags: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: PRINTABLE }), {
+      Type.Array(Tag, {
         maxItems: 20,
         description: 'labels to count the verification under in usage',
       }),
