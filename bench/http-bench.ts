@@ -30,7 +30,7 @@ export interface HttpBenchResult {
   shape: BenchOptions['http'];
 }
 
-/** Starts the six targets, runs interleaved rounds against them, and stops them. */
+/** Starts the seven targets, runs interleaved rounds against them, and stops them. */
 export async function runHttpBench(
   options: BenchOptions['http'],
   progress: (line: string) => void,
@@ -42,6 +42,7 @@ export async function runHttpBench(
     targets.push(await startKeygateTarget('warn'));
     targets.push(await startKeygateTarget('limits'));
     targets.push(await startLeanTarget());
+    targets.push(await startLeanTarget(true));
     targets.push(await startBareTarget());
 
     const samples = new Map(targets.map((target) => [target.name, [] as RoundSample[]]));

@@ -37,9 +37,10 @@ export const KEYGATE_STAGES: ProfileStage[] = [
     frame: /^verify src\/services\/verify\.ts$/,
   },
   {
-    name: 'answer (verifyResult, JSON, writeHead, end)',
-    frame: /^answer src\/http\/fast-verify\.ts$/,
+    name: 'answer JSON (verifyResultJson)',
+    frame: /^verifyResultJson src\/http\/routes\/verify\.ts$/,
   },
+  { name: 'answer written (writeHead, end)', frame: /^write src\/http\/fast-verify\.ts$/ },
   { name: 'request log line (pino)', frame: /^log src\/http\/fast-verify\.ts$/ },
   {
     name: 'request log write to stdout (LogDestination)',

@@ -41,6 +41,10 @@ export interface HttpComparisons {
   leanThroughput: Comparison;
   leanP99: Comparison;
   infoCpu: Comparison;
+  batchedThroughput: Comparison;
+  batchedP99: Comparison;
+  batchedCpu: Comparison;
+  leanBatching: Comparison;
 }
 
 /** The medians of one target's rounds. */
@@ -70,12 +74,13 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
     if (!target) throw new Error(`part (a) has no samples of ${name}`);
     return target;
   };
-  const [info, usageOff, warn, limits, lean, bare] = [
+  const [info, usageOff, warn, limits, lean, leanBatched, bare] = [
     get('keygate info'),
     get('keygate usage-off'),
     get('keygate warn'),
     get('keygate limits'),
     get('lean'),
+    get('lean batched'),
     get('bare'),
   ];
 
@@ -116,6 +121,20 @@ export function judgeHttp(result: HttpBenchResult): HttpVerdict {
     leanThroughput: throughputComparison('lean / bare, req/s', lean, bare),
     leanP99: latencyComparison('lean − bare, p99', lean, bare),
     infoCpu: cpuComparison('keygate info / lean, server CPU per answer', info, lean),
+    // keygate writes a turn's answers together; so can a lean verifier, and this is how far
+    // keygate stays from one that does.
+    batchedThroughput: throughputComparison(
+      'keygate info / lean batched, req/s',
+      info,
+      leanBatched,
+    ),
+    batchedP99: latencyComparison('keygate info − lean batched, p99', info, leanBatched),
+    batchedCpu: cpuComparison(
+      'keygate info / lean batched, server CPU per answer',
+      info,
+      leanBatched,
+    ),
+    leanBatching: throughputComparison('lean batched / lean, req/s', leanBatched, lean),
   };
   const failed = result.targets.flatMap((target) => target.samples).map(failedRequests);
   const medians = new Map(result.targets.map((target) => [target.name, targetMedians(target)]));

@@ -127,28 +127,35 @@ export async function startKeygateTarget(variant: KeygateVariant): Promise<HttpT
   }
 }
 
-/** Starts the lean verifier: node:http, JSON.parse, one HMAC and a Map lookup. */
-export function startLeanTarget(): Promise<HttpTarget> {
+/**
+ * Starts the lean verifier: node:http, JSON.parse, one HMAC and a Map lookup. Batched, it
+ * writes the answers of each turn of the event loop together at its end, as keygate does.
+ */
+export function startLeanTarget(batched = false): Promise<HttpTarget> {
   const key = generateKey('kg');
-  return startPlainTarget('lean', 'node:http + JSON.parse + HMAC-SHA256 + Map', key, {
-    BENCH_KEY: key,
-  });
+  const what = 'node:http + JSON.parse + HMAC-SHA256 + Map';
+  if (!batched) return startPlainTarget('lean', 'lean', what, key, { BENCH_KEY: key });
+
+  const env = { BENCH_KEY: key, BENCH_BATCH_ANSWERS: '1' };
+  return startPlainTarget('lean batched', 'lean', `${what}, answers written per turn`, key, env);
 }
 
 /** Starts the bare server: node:http answering a fixed JSON. */
 export function startBareTarget(): Promise<HttpTarget> {
-  return startPlainTarget('bare', 'node:http, fixed answer, body not read', generateKey('kg'), {});
+  const what = 'node:http, fixed answer, body not read';
+  return startPlainTarget('bare', 'bare', what, generateKey('kg'), {});
 }
 
 async function startPlainTarget(
-  name: 'lean' | 'bare',
+  name: string,
+  server: 'lean' | 'bare',
   description: string,
   key: string,
   env: Record<string, string>,
 ): Promise<HttpTarget> {
   const child = startChild({
     name,
-    module: new URL(`./targets/${name}-server.ts`, import.meta.url),
+    module: new URL(`./targets/${server}-server.ts`, import.meta.url),
     env,
   });
   const stop = () => child.stop();

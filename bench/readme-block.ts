@@ -54,11 +54,12 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
   const info = http.medians.get('keygate info');
   const warn = http.medians.get('keygate warn');
   const lean = http.medians.get('lean');
+  const leanBatched = http.medians.get('lean batched');
   const limits = http.medians.get('keygate limits');
   const usageOff = http.medians.get('keygate usage-off');
   const { infoThroughput, infoP99, warnThroughput, warnP99, infoCpu } = http.comparisons;
-  const { usageThroughput, limitsThroughput } = http.comparisons;
-  if (!info || !warn || !lean || !limits || !usageOff) return [];
+  const { usageThroughput, limitsThroughput, batchedThroughput, batchedCpu } = http.comparisons;
+  if (!info || !warn || !lean || !leanBatched || !limits || !usageOff) return [];
 
   const judged = (met: boolean | undefined, target: string) => `${target} ${verdict(met ?? false)}`;
   const leanRps = `lean node:http verifier ${count(lean.requestsPerSecond)}`;
@@ -96,6 +97,20 @@ function httpRows(http: HttpVerdict | undefined): string[][] {
       `${count(info.serverCpuUs)} µs`,
       `lean ${count(lean.serverCpuUs)} µs`,
       ratio(infoCpu.value),
+      '',
+    ],
+    [
+      '— req/s against a lean verifier that batches its writes as keygate does',
+      count(info.requestsPerSecond),
+      `lean batched ${count(leanBatched.requestsPerSecond)}`,
+      ratio(batchedThroughput.value),
+      '',
+    ],
+    [
+      '— server CPU per verification, against the batching lean verifier',
+      `${count(info.serverCpuUs)} µs`,
+      `lean batched ${count(leanBatched.serverCpuUs)} µs`,
+      ratio(batchedCpu.value),
       '',
     ],
     [

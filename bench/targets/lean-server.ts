@@ -2,6 +2,9 @@
  * Bench target: the least work a verification over HTTP must do. It reads the body, parses
  * it, hashes the key with HMAC-SHA256 under a pepper, finds the hash in a `Map` and answers a
  * JSON body of the size keygate answers. No framework, no authentication, no logging.
+ *
+ * With `BENCH_BATCH_ANSWERS=1` it writes its answers as keygate does: each is decided at once,
+ * and the answers decided in one turn of the event loop are written together at its end.
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -42,11 +45,30 @@ function answerVerify(body: string, response: ServerResponse): void {
     ? { valid: true, code: 'VALID', ...found }
     : { valid: false, code: 'NOT_FOUND' };
   const text = JSON.stringify(answer);
+  if (batchAnswers) writeAtTurnEnd(response, text);
+  else writeAnswer(response, text);
+}
+
+function writeAnswer(response: ServerResponse, text: string): void {
   response.writeHead(200, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
   });
   response.end(text);
+}
+
+const batchAnswers = process.env.BENCH_BATCH_ANSWERS === '1';
+let waiting: { response: ServerResponse; text: string }[] = [];
+
+function writeAtTurnEnd(response: ServerResponse, text: string): void {
+  waiting.push({ response, text });
+  if (waiting.length > 1) return;
+
+  setImmediate(() => {
+    const batch = waiting;
+    waiting = [];
+    for (const answer of batch) writeAnswer(answer.response, answer.text);
+  });
 }
 
 function onRequest(request: IncomingMessage, response: ServerResponse): void {

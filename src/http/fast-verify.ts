@@ -7,7 +7,8 @@ import { authenticate } from './authenticate.ts';
 import { BodyAbortedError, parseJsonBody, readBody, TOO_LARGE } from './body.ts';
 import type { KeygateMetrics } from './metrics.ts';
 import { type Problem, problemBody, problemOf, statusOf, validationProblem } from './problem.ts';
-import { VerifyBody, verifyMeasured, verifyResult } from './routes/verify.ts';
+import { VerifyBody, verifyMeasured, verifyResultJson } from './routes/verify.ts';
+import { TurnBatch } from './turn-batch.ts';
 import { compileBodySchema } from './validation.ts';
 
 const ROUTE = '/v1/keys/verify';
@@ -49,11 +50,12 @@ export type FastVerify = (request: IncomingMessage, response: ServerResponse) =>
 export function createFastVerify(options: FastVerifyOptions): FastVerify {
   // The route's fields go into the logger once, not into every line's object.
   const requestLog = options.log.child({ method: 'POST', route: ROUTE });
+  const answers = new TurnBatch();
   return (request, response) => {
     if (request.method !== 'POST' || request.url !== ROUTE) return false;
     if (!isJson(request.headers['content-type'])) return false;
 
-    serveVerify(options, new Exchange(options, requestLog, response), request);
+    serveVerify(options, new Exchange(options, requestLog, answers, response), request);
     return true;
   };
 }
@@ -68,7 +70,8 @@ async function serveVerify(
 
     const ip = clientAddress(request, options.trustProxy);
     const authenticating = authenticate(options.keygate, request.headers, ip);
-    const actor = authenticating instanceof Promise ? await authenticating : authenticating;
+    const actor =
+      authenticating instanceof Promise ? await exchange.after(authenticating) : authenticating;
     if (!actor) return exchange.problem(UNAUTHORIZED);
 
     const body = await readBody(request);
@@ -78,8 +81,8 @@ async function serveVerify(
     if ('problem' in input) return exchange.problem(input.problem);
 
     const verifying = verifyMeasured(options.keygate, options.metrics, actor, input.request);
-    const outcome = verifying instanceof Promise ? await verifying : verifying;
-    exchange.answer(200, JSON_TYPE, JSON.stringify(verifyResult(outcome)));
+    const outcome = verifying instanceof Promise ? await exchange.after(verifying) : verifying;
+    exchange.answer(200, JSON_TYPE, verifyResultJson(outcome));
   } catch (error) {
     if (error instanceof BodyAbortedError) return exchange.abandon();
     exchange.problem(problemOf(error, options.log));
@@ -101,10 +104,12 @@ function parseVerifyBody(text: string): ParsedBody {
 class Exchange {
   readonly id = newRequestId();
   readonly #started = performance.now();
+  #waited = false;
 
   constructor(
     private readonly options: FastVerifyOptions,
     private readonly requestLog: FastifyBaseLogger,
+    private readonly answers: TurnBatch,
     private readonly response: ServerResponse,
   ) {}
 
@@ -113,7 +118,23 @@ class Exchange {
     this.answer(statusOf(problem.code), PROBLEM_TYPE, text, close);
   }
 
+  /**
+   * Waits for the store or the counters. An answer that had to wait is written as soon as it is
+   * decided: its turn of the event loop is over, and the answers that waited with it (a group
+   * commit's, say) are decided together anyway.
+   */
+  after<T>(work: Promise<T>): Promise<T> {
+    this.#waited = true;
+    return work;
+  }
+
+  /** Answers at once if the request had to wait, or else with the others of this turn. */
   answer(status: number, type: string, text: string, close = false): void {
+    if (this.#waited) this.write(status, type, text, close);
+    else this.answers.add(() => this.write(status, type, text, close));
+  }
+
+  private write(status: number, type: string, text: string, close: boolean): void {
     const headers: Record<string, string | number> = {
       'content-type': type,
       'content-length': Buffer.byteLength(text),

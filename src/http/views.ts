@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { isoTime } from '../core/iso-time.ts';
 import { creditsAt } from '../services/credits.ts';
 import { invalidField } from '../services/errors.ts';
 import type {
@@ -15,7 +16,7 @@ import { Credits, Meta, Nullable, RateLimits } from './schemas.ts';
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : isoTime(ms);
 }
 
 /**

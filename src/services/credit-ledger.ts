@@ -1,7 +1,9 @@
 import type { CreditCharge, Store } from '../store/types.ts';
 
-interface PendingCharge {
-  charge: CreditCharge;
+/** The charges of one write, and how to tell their verifications that it is done. */
+interface Batch {
+  charges: CreditCharge[];
+  committed: Promise<void>;
   settle(): void;
   fail(error: unknown): void;
 }
@@ -13,54 +15,66 @@ interface PendingCharge {
  * waits for its own charge. Charges of one balance in a batch are summed into one update.
  */
 export class CreditLedger {
-  #pending: PendingCharge[] = [];
+  #next: Batch | undefined;
   #writing: Promise<void> | undefined;
 
   constructor(private readonly store: Store) {}
 
-  /** Resolves once the charge is committed; rejects with the store's error when it is not. */
+  /**
+   * Resolves once the charge is committed; rejects with the store's error when it is not. Every
+   * charge of a batch shares its promise.
+   */
   record(charge: CreditCharge): Promise<void> {
-    return new Promise((settle, fail) => {
-      this.#pending.push({ charge, settle, fail });
-      if (this.#pending.length === 1 && !this.#writing) setImmediate(() => this.#flush());
-    });
+    if (this.#next === undefined) {
+      this.#next = newBatch();
+      if (!this.#writing) setImmediate(this.#flush);
+    }
+    this.#next.charges.push(charge);
+    return this.#next.committed;
   }
 
   /** Resolves when every charge recorded so far is committed (or has failed). */
   async drain(): Promise<void> {
-    while (this.#writing || this.#pending.length > 0) {
+    while (this.#writing || this.#next) {
       if (!this.#writing) this.#flush();
       await this.#writing;
     }
   }
 
-  #flush(): void {
-    const batch = this.#pending;
-    if (batch.length === 0 || this.#writing) return;
-    this.#pending = [];
+  readonly #flush = (): void => {
+    const batch = this.#next;
+    if (batch === undefined || this.#writing) return;
+    this.#next = undefined;
 
     this.#writing = this.store
-      .applyCreditCharges(mergeCharges(batch.map((pending) => pending.charge)))
-      .then(
-        () => {
-          for (const pending of batch) pending.settle();
-        },
-        (error: unknown) => {
-          for (const pending of batch) pending.fail(error);
-        },
-      )
+      .applyCreditCharges(mergeCharges(batch.charges))
+      .then(batch.settle, batch.fail)
       .finally(() => {
         this.#writing = undefined;
         this.#flush();
       });
-  }
+  };
+}
+
+function newBatch(): Batch {
+  let settle: () => void = () => {};
+  let fail: (error: unknown) => void = () => {};
+  const committed = new Promise<void>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  // A failed write reaches every verification of the batch through its own `then`; this one
+  // only keeps a batch whose verifications all went away from being an unhandled rejection.
+  committed.catch(() => {});
+  return { charges: [], committed, settle, fail };
 }
 
 /** Sums the charges of one balance at one refill time, keeping the order of first arrival. */
 function mergeCharges(charges: readonly CreditCharge[]): CreditCharge[] {
   const merged = new Map<string, CreditCharge>();
   for (const charge of charges) {
-    const key = `${charge.balanceId}@${charge.refill?.at ?? ''}`;
+    const { balanceId, refill } = charge;
+    const key = refill === null ? balanceId : `${balanceId}@${refill.at}`;
     const earlier = merged.get(key);
     if (earlier) earlier.cost += charge.cost;
     else merged.set(key, { ...charge });

@@ -257,21 +257,16 @@ export class VerifyService {
       creditsRemaining,
     };
     if (!balance || cost === 0) return outcome;
-    return this.commitCharge(balance, cost, now, consumed.reservation).then(() => outcome);
+    return this.deps.ledger.record(creditCharge(balance, cost, now)).then(
+      () => outcome,
+      (error: unknown) => this.refunded(consumed.reservation, error),
+    );
   }
 
-  private async commitCharge(
-    balance: CreditBalanceRecord,
-    cost: number,
-    now: number,
-    reservation: Reservation,
-  ): Promise<void> {
-    try {
-      await this.deps.ledger.record(creditCharge(balance, cost, now));
-    } catch (error) {
-      await this.deps.counters.refund(reservation);
-      throw error;
-    }
+  /** Gives back what a consume took when its charge could not be made durable, and fails. */
+  private async refunded(reservation: Reservation, error: unknown): Promise<never> {
+    await this.deps.counters.refund(reservation);
+    throw error;
   }
 
   /** A balance from the cache when it can; a missing one leaves the key unlimited. */
