@@ -1,11 +1,5 @@
-import {
-  type Expression,
-  type Insertable,
-  type Kysely,
-  type Selectable,
-  sql,
-  type Updateable,
-} from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
+import { CreditChargeStatements } from './credit-charges.ts';
 import { migrateToLatest, type StoreKind } from './migrations.ts';
 import type {
   ApisTable,
@@ -559,36 +553,8 @@ function creditBalanceRow(record: CreditBalanceRecord): Insertable<CreditBalance
   };
 }
 
-/** `value - cost`, stopping at 0, in SQL that both databases read alike. */
-function spend(value: Expression<unknown>, cost: number) {
-  return sql<number>`case when ${value} > cast(${cost} as bigint)
-    then ${value} - cast(${cost} as bigint) else 0 end`;
-}
-
-/**
- * One charge made durable: refilled first when a refill time has passed since the last refill,
- * then reduced by the cost, stopping at 0.
- */
-async function applyCreditCharge(db: Kysely<Database>, charge: CreditCharge): Promise<void> {
-  const { balanceId, cost, refill } = charge;
-  const remaining = sql.ref('remaining');
-  let update = db.updateTable('credit_balances').where('id', '=', balanceId);
-
-  if (refill === null) {
-    await update.set({ remaining: spend(remaining, cost) }).execute();
-    return;
-  }
-
-  const due = sql`refilled_at < cast(${refill.at} as bigint)`;
-  update = update.set({
-    remaining: sql`case when ${due} then cast(${Math.max(0, refill.amount - cost)} as bigint)
-      else ${spend(remaining, cost)} end`,
-    refilled_at: sql`case when ${due} then cast(${refill.at} as bigint) else refilled_at end`,
-  });
-  await update.execute();
-}
-
 function creditBalanceQueries(db: Kysely<Database>) {
+  const charges = new CreditChargeStatements(db);
   const getCreditBalance = async (workspaceId: string, id: string) => {
     const row = await db
       .selectFrom('credit_balances')
@@ -628,13 +594,13 @@ function creditBalanceQueries(db: Kysely<Database>) {
       return updated.numUpdatedRows > 0n ? getCreditBalance(workspaceId, id) : undefined;
     },
 
-    applyCreditCharges(charges: readonly CreditCharge[]): Promise<void> {
+    applyCreditCharges(batch: readonly CreditCharge[]): Promise<void> {
       // One statement is atomic on its own; the transaction costs as much as the update.
-      const [only] = charges;
-      if (charges.length === 1 && only) return applyCreditCharge(db, only);
+      const [only] = batch;
+      if (batch.length === 1 && only) return charges.apply(db, only);
 
       return atomically(db, async (trx) => {
-        for (const charge of charges) await applyCreditCharge(trx, charge);
+        for (const charge of batch) await charges.apply(trx, charge);
       });
     },
   };

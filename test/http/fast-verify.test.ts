@@ -144,6 +144,35 @@ describe('the verify fast path', () => {
     assert.equal(typeof last.ms, 'number');
   });
 
+  it('answers many verifications at once, each with its own key, over real sockets', async () => {
+    const sent = Array.from({ length: 60 }, (_, index) => {
+      const name = ['plain', 'permitted', 'disabled', 'limited'][index % 4] ?? 'plain';
+      return { name, key: keys[name] ?? '' };
+    });
+    const expected = new Map<string, { keyId: string; code: string }>();
+    for (const { name, key } of sent) {
+      const { body } = await t.request({ method: 'POST', url: VERIFY, body: { key, cost: 0 } });
+      expected.set(name, { keyId: body.keyId as string, code: body.code as string });
+    }
+
+    const answers = await Promise.all(
+      sent.map(async ({ key }) => {
+        const response = await fetch(`http://127.0.0.1:${port}${VERIFY}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.rootKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ key, cost: 0 }),
+        });
+        return (await response.json()) as { keyId: string; code: string };
+      }),
+    );
+
+    answers.forEach((answer, index) => {
+      const { name } = sent[index] ?? { name: '' };
+      assert.deepEqual({ keyId: answer.keyId, code: answer.code }, expected.get(name), name);
+    });
+    assert.deepEqual(new Set(answers.map((answer) => answer.code)), new Set(['VALID', 'DISABLED']));
+  });
+
   it('refuses a body over 64 KiB with a 413 before reading it', async () => {
     const head = [
       `POST ${VERIFY} HTTP/1.1`,

@@ -39,7 +39,8 @@ const outcomeArbitrary: fc.Arbitrary<VerifyOutcome> = fc
   })
   .map(({ key, ...rest }) => ({
     ...rest,
-    key: key && keyRecord({ id: 'key_1', workspaceId: 'ws_1', apiId: 'api_1', createdAt: 0, ...key }),
+    key:
+      key && keyRecord({ id: 'key_1', workspaceId: 'ws_1', apiId: 'api_1', createdAt: 0, ...key }),
   }));
 
 describe('verifyResultJson', () => {

@@ -134,6 +134,27 @@ describeEachStore('credit balances', (store) => {
     assert.equal(read?.remaining, 40);
     assert.equal(read?.refilledAt, 2000);
   });
+
+  it('charges one balance again and again, refilling or not, with the values of each charge', async () => {
+    const workspaceId = await aWorkspace(store());
+    const refill = { interval: 'daily' as const, amount: 5 };
+    const plain = aBalance(workspaceId, { remaining: 100 });
+    const refilling = aBalance(workspaceId, { remaining: 1, refill, refilledAt: 1000 });
+    await store().insertCreditBalance(plain);
+    await store().insertCreditBalance(refilling);
+
+    for (const cost of [1, 2, 3]) {
+      await store().applyCreditCharges([{ balanceId: plain.id, cost, refill: null }]);
+    }
+    await store().applyCreditCharges([
+      { balanceId: refilling.id, cost: 7, refill: { at: 3000, amount: 5 } },
+    ]);
+
+    assert.equal((await store().getCreditBalance(workspaceId, plain.id))?.remaining, 94);
+    const refilled = await store().getCreditBalance(workspaceId, refilling.id);
+    assert.equal(refilled?.remaining, 0, 'a first charge above the refill amount stops at 0');
+    assert.equal(refilled?.refilledAt, 3000);
+  });
 });
 
 function anIdentity(workspaceId: string, fields: Partial<IdentityRecord> = {}): IdentityRecord {
