@@ -50,7 +50,7 @@ export type FastVerify = (request: IncomingMessage, response: ServerResponse) =>
 export function createFastVerify(options: FastVerifyOptions): FastVerify {
   // The route's fields go into the logger once, not into every line's object.
   const requestLog = options.log.child({ method: 'POST', route: ROUTE });
-  const answers = new TurnBatch();
+  const answers = new TurnBatch((error) => options.log.error({ err: error }, 'answer not written'));
   return (request, response) => {
     if (request.method !== 'POST' || request.url !== ROUTE) return false;
     if (!isJson(request.headers['content-type'])) return false;

@@ -9,6 +9,9 @@
 export class TurnBatch {
   #pending: (() => void)[] = [];
 
+  /** `onError` hears of work that threw; the rest of its batch runs all the same. */
+  constructor(private readonly onError: (error: unknown) => void) {}
+
   /** Runs `work` at the end of this turn; work added while a batch runs waits for the next. */
   add(work: () => void): void {
     this.#pending.push(work);
@@ -18,6 +21,12 @@ export class TurnBatch {
   readonly #run = () => {
     const batch = this.#pending;
     this.#pending = [];
-    for (const work of batch) work();
+    for (const work of batch) {
+      try {
+        work();
+      } catch (error) {
+        this.onError(error);
+      }
+    }
   };
 }
