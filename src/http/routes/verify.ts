@@ -140,13 +140,32 @@ function limitsJson(limits: readonly LimitOutcome[]): string {
 
   let text = '';
   for (const limit of limits) {
-    const { name, remaining, resetAt, exceeded } = limit;
-    const numbers = `"limit":${jsonNumber(limit.limit)},"duration":${jsonNumber(limit.duration)}`;
-    const standing = `"remaining":${jsonNumber(remaining)},"resetAt":"${iso(resetAt)}"`;
-    text += `${text === '' ? '' : ','}{"name":${JSON.stringify(name)},${numbers},${standing}`;
-    text += `,"exceeded":${exceeded}}`;
+    const standing = `${jsonNumber(limit.remaining)},"resetAt":"${iso(limit.resetAt)}"`;
+    text += `${text === '' ? '' : ','}${limitHead(limit)}${standing},"exceeded":${limit.exceeded}}`;
   }
   return `[${text}]`;
+}
+
+/** The start of a limit's JSON, up to its `remaining`, which only its settings decide. */
+interface LimitHead {
+  limit: number;
+  duration: number;
+  text: string;
+}
+
+/** Heads by limit name; limit names are few, and a full map starts again. */
+const limitHeads = new Map<string, LimitHead>();
+const LIMIT_HEADS_KEPT = 1_000;
+
+function limitHead({ name, limit, duration }: LimitOutcome): string {
+  const known = limitHeads.get(name);
+  if (known?.limit === limit && known.duration === duration) return known.text;
+
+  const settings = `"limit":${jsonNumber(limit)},"duration":${jsonNumber(duration)}`;
+  const text = `{"name":${JSON.stringify(name)},${settings},"remaining":`;
+  if (limitHeads.size >= LIMIT_HEADS_KEPT) limitHeads.clear();
+  limitHeads.set(name, { limit, duration, text });
+  return text;
 }
 
 /** A number as JSON writes it: `null` for one that is not finite. */
