@@ -203,6 +203,37 @@ describe('the verify fast path', () => {
     assert.equal(((await response.json()) as { code: string }).code, 'PAYLOAD_TOO_LARGE');
   });
 
+  it('answers pipelined requests on one connection in order, waiting or not', async () => {
+    const request = (key: string, close = false) => {
+      const body = JSON.stringify({ key });
+      return [
+        `POST ${VERIFY} HTTP/1.1`,
+        'Host: keygate',
+        `Authorization: Bearer ${t.rootKey}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        ...(close ? ['Connection: close'] : []),
+        '',
+        body,
+      ].join('\r\n');
+    };
+    // A key never seen is looked up in the store, so its answer is decided after the others'.
+    const unknown = generateKey('kg');
+
+    const raw = await sendRaw(
+      port,
+      request(unknown) + request(keys.plain ?? '') + request(keys.disabled ?? '', true),
+    );
+
+    const codes = raw
+      .split('HTTP/1.1 ')
+      .slice(1)
+      .map(
+        (answer) => (JSON.parse(answer.slice(answer.indexOf('\r\n\r\n'))) as { code: string }).code,
+      );
+    assert.deepEqual(codes, ['NOT_FOUND', 'VALID', 'DISABLED']);
+  });
+
   it('keeps serving after a client hangs up in the middle of its body', async () => {
     const head = [
       `POST ${VERIFY} HTTP/1.1`,
