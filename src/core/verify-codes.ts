@@ -18,15 +18,5 @@ export type CodeCounts = Record<VerifyCode, number>;
 
 /** Counts of zero for every code. */
 export function zeroCounts(): CodeCounts {
-  return {
-    MALFORMED: 0,
-    NOT_FOUND: 0,
-    REVOKED: 0,
-    DISABLED: 0,
-    EXPIRED: 0,
-    INSUFFICIENT_PERMISSIONS: 0,
-    RATE_LIMITED: 0,
-    USAGE_EXCEEDED: 0,
-    VALID: 0,
-  };
+  return Object.fromEntries(VERIFY_CODES.map((code) => [code, 0])) as CodeCounts;
 }

@@ -76,9 +76,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
       10_000_000,
     ),
     usageRetentionMs: {
-      minute: retentionDays(env, 'MINUTE', 'minute', 3_650),
-      hour: retentionDays(env, 'HOUR', 'hour', 3_650),
-      day: retentionDays(env, 'DAY', 'day', 36_500),
+      minute: retentionDays(env, 'minute', 3_650),
+      hour: retentionDays(env, 'hour', 3_650),
+      day: retentionDays(env, 'day', 36_500),
     },
     metricsToken: metricsToken(env.KEYGATE_METRICS_TOKEN),
   };
@@ -87,12 +87,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): ServerConfig {
 /** `KEYGATE_USAGE_RETENTION_<GRAIN>_DAYS`, in milliseconds. */
 function retentionDays(
   env: NodeJS.ProcessEnv,
-  grain: string,
   granularity: keyof UsageRetention,
   maxDays: number,
 ): number {
   const fallback = DEFAULT_USAGE_RETENTION[granularity] / BUCKET_MS.day;
-  const name = `KEYGATE_USAGE_RETENTION_${grain}_DAYS`;
+  const name = `KEYGATE_USAGE_RETENTION_${granularity.toUpperCase()}_DAYS`;
   return integer(env, name, fallback, 1, maxDays) * BUCKET_MS.day;
 }
 

@@ -74,17 +74,26 @@ function compileCharge(db: Kysely<Database>, refilling: boolean): ChargeStatemen
   const remaining = sql.ref('remaining');
   const update = db.updateTable('credit_balances').where('id', '=', String(balanceId));
 
-  const due = sql`refilled_at < cast(${refillAt} as bigint)`;
   const compiled = refilling
-    ? update
-        .set({
-          remaining: sql`case when ${due} then cast(${refilledRemaining} as bigint)
-            else ${spend(remaining, cost)} end`,
-          refilled_at: sql`case when ${due} then cast(${refillAt} as bigint) else refilled_at end`,
-        })
-        .compile()
+    ? update.set(refilledThenSpent(remaining, cost, refillAt, refilledRemaining)).compile()
     : update.set({ remaining: spend(remaining, cost) }).compile();
   return { compiled, values: compiled.parameters.map(placeholderName) };
+}
+
+/** Refilled to `refilledRemaining` when `refillAt` has passed since the last refill, else spent. */
+function refilledThenSpent(
+  remaining: Expression<unknown>,
+  cost: unknown,
+  refillAt: unknown,
+  refilledRemaining: unknown,
+) {
+  const due = sql`refilled_at < cast(${refillAt} as bigint)`;
+  return {
+    remaining: sql<number>`case when ${due} then cast(${refilledRemaining} as bigint)
+      else ${spend(remaining, cost)} end`,
+    refilled_at: sql<number>`case when ${due} then cast(${refillAt} as bigint)
+      else refilled_at end`,
+  };
 }
 
 /** `value - cost`, stopping at 0, in SQL that both databases read alike. */

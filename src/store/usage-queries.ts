@@ -1,10 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import {
-  type CodeCounts,
-  VERIFY_CODES,
-  type VerifyCode,
-  zeroCounts,
-} from '../core/verify-codes.ts';
+import { type CodeCounts, VERIFY_CODES, type VerifyCode } from '../core/verify-codes.ts';
 import type { Database, UsageCountsTable } from './schema.ts';
 import type {
   KeyUse,
@@ -17,23 +12,14 @@ import type {
   UsageTopQuery,
 } from './types.ts';
 
-/** The column of each verify code. */
-const CODE_COLUMNS = {
-  VALID: 'valid',
-  MALFORMED: 'malformed',
-  NOT_FOUND: 'not_found',
-  REVOKED: 'revoked',
-  DISABLED: 'disabled',
-  EXPIRED: 'expired',
-  INSUFFICIENT_PERMISSIONS: 'insufficient_permissions',
-  RATE_LIMITED: 'rate_limited',
-  USAGE_EXCEEDED: 'usage_exceeded',
-} as const satisfies Record<VerifyCode, keyof UsageCountsTable>;
+/** The column of a verify code: its name in lower case. */
+type CodeColumn = Lowercase<VerifyCode>;
 
-type CodeColumn = (typeof CODE_COLUMNS)[VerifyCode];
+function columnOf(code: VerifyCode): CodeColumn {
+  return code.toLowerCase() as CodeColumn;
+}
 
-/** The columns that name a series, besides the workspace and granularity. */
-const SERIES_COLUMNS = { api_id: '', key_id: '', external_id: '', tag: '' };
+const CODE_COLUMNS = VERIFY_CODES.map(columnOf) satisfies (keyof UsageCountsTable)[];
 
 /** The columns that name one bucket of one series: the primary key of `usage_counts`. */
 const BUCKET_KEY = [
@@ -59,10 +45,10 @@ export function usageQueries(db: Kysely<Database>) {
           .values(rows.map(usageRow))
           .onConflict((conflict) =>
             conflict.columns([...BUCKET_KEY]).doUpdateSet((eb) => {
-              const sums = VERIFY_CODES.map((code) => {
-                const column = CODE_COLUMNS[code];
-                return [column, eb(`usage_counts.${column}`, '+', eb.ref(`excluded.${column}`))];
-              });
+              const sums = CODE_COLUMNS.map((column) => [
+                column,
+                eb(`usage_counts.${column}`, '+', eb.ref(`excluded.${column}`)),
+              ]);
               return Object.fromEntries(sums);
             }),
           )
@@ -72,7 +58,7 @@ export function usageQueries(db: Kysely<Database>) {
 
     async readUsage(query: UsageQuery): Promise<UsageBucket[]> {
       const rows = await inSeries(db, query, query)
-        .select(['bucket', ...Object.values(CODE_COLUMNS)])
+        .select(['bucket', ...CODE_COLUMNS])
         .orderBy('bucket')
         .execute();
 
@@ -83,7 +69,7 @@ export function usageQueries(db: Kysely<Database>) {
       const column = query.by === 'key' ? 'key_id' : 'external_id';
       const everyKey: UsageScope = { apiId: '', keyId: '', externalId: '', tag: '' };
       const counted = sql.join(
-        query.codes.map((code) => sql.ref(CODE_COLUMNS[code])),
+        query.codes.map((code) => sql.ref(columnOf(code))),
         sql` + `,
       );
       const rows = await inSeries(db, query, everyKey, column)
@@ -135,7 +121,7 @@ function inSeries(
   scope: UsageScope,
   ranked?: 'key_id' | 'external_id',
 ) {
-  const fields: typeof SERIES_COLUMNS = {
+  const fields = {
     api_id: scope.apiId,
     key_id: scope.keyId,
     external_id: scope.externalId,
@@ -153,7 +139,7 @@ function inSeries(
 
 function usageRow(increment: UsageIncrement) {
   const counts = Object.fromEntries(
-    VERIFY_CODES.map((code) => [CODE_COLUMNS[code], increment.counts[code] ?? 0]),
+    VERIFY_CODES.map((code) => [columnOf(code), increment.counts[code] ?? 0]),
   ) as Record<CodeColumn, number>;
   return {
     workspace_id: increment.workspaceId,
@@ -168,9 +154,9 @@ function usageRow(increment: UsageIncrement) {
 }
 
 function countsOf(row: Record<CodeColumn, number | string>): CodeCounts {
-  const counts = zeroCounts();
-  for (const code of VERIFY_CODES) counts[code] = Number(row[CODE_COLUMNS[code]]);
-  return counts;
+  return Object.fromEntries(
+    VERIFY_CODES.map((code) => [code, Number(row[columnOf(code)])]),
+  ) as CodeCounts;
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

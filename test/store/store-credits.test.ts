@@ -135,7 +135,7 @@ describeEachStore('credit balances', (store) => {
     assert.equal(read?.refilledAt, 2000);
   });
 
-  it('charges one balance again and again, refilling or not, with the values of each charge', async () => {
+  it("charges a balance again and again, refilling or not, with each charge's values", async () => {
     const workspaceId = await aWorkspace(store());
     const refill = { interval: 'daily' as const, amount: 5 };
     const plain = aBalance(workspaceId, { remaining: 100 });
